@@ -1,0 +1,61 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { flattenStackConfig, runProgram, securePlaceholder, unwrapSecrets } from "../../tools/harness";
+
+const FIXTURE = path.join(__dirname, "fixtures", "tiny-program.ts");
+
+describe("tools/harness", () => {
+    it("captures every registered resource with its parent, dependencies and options", async () => {
+        const run = await runProgram({
+            stack: "dev", program: FIXTURE,
+            config: { "ternent-postgres:protect": "true" }, secretKeys: [],
+        });
+        const types = run.resources.map((r) => r.type).sort();
+        assert.deepEqual(types, ["kubernetes:core/v1:Secret", "random:index/randomPassword:RandomPassword", "test:index:Tiny"]);
+        const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+        const component = run.resources.find((r) => r.type === "test:index:Tiny")!;
+        const pw = run.resources.find((r) => r.type === "random:index/randomPassword:RandomPassword")!;
+        assert.equal(secret.parent, component.urn);
+        assert.ok(secret.dependencies.includes(pw.urn), "dependsOn is captured");
+        assert.equal(secret.options.protect, true);
+        assert.match(secret.urn, /^urn:pulumi:dev::ternent-postgres::test:index:Tiny\$kubernetes:core\/v1:Secret::tiny-secret$/);
+    });
+
+    it("unwraps secret inputs but remembers where they were", async () => {
+        const run = await runProgram({ stack: "dev", program: FIXTURE, config: {}, secretKeys: [] });
+        const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+        const data = secret.inputs.stringData as Record<string, string>;
+        assert.match(data.PASSWORD, /^mockpw-[0-9a-f]{24}$/);
+        // The engine marks the whole input property secret when any value inside it is secret.
+        assert.deepEqual(secret.secretPaths, ["stringData"]);
+        assert.equal(secret.options.protect, false);
+    });
+
+    it("resolves stack outputs and reports which are secret", async () => {
+        const run = await runProgram({ stack: "prod", program: FIXTURE, config: {}, secretKeys: [] });
+        assert.equal(run.outputs.plain, "hello");
+        assert.match(String(run.outputs.password), /^mockpw-/);
+        assert.deepEqual(run.secretOutputs, ["password"]);
+        assert.ok(run.resources.every((r) => r.urn.startsWith("urn:pulumi:prod::")));
+    });
+
+    it("flattens structured and secure stack config the way the language host passes it", () => {
+        const flat = flattenStackConfig({
+            "ternent-postgres:retention": { daily: 7, weekly: 4 },
+            "ternent-postgres:walgLibsodiumKey": { secure: "v1:abc" },
+            protect: true,
+        });
+        assert.equal(flat.config["ternent-postgres:retention"], '{"daily":7,"weekly":4}');
+        assert.equal(flat.config["ternent-postgres:walgLibsodiumKey"], securePlaceholder("ternent-postgres:walgLibsodiumKey"));
+        assert.equal(flat.config["ternent-postgres:protect"], "true");
+        assert.deepEqual(flat.secretKeys, ["ternent-postgres:walgLibsodiumKey"]);
+    });
+
+    it("unwraps nested secret envelopes", () => {
+        const paths: string[] = [];
+        const sig = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "s3cr3t" };
+        const out = unwrapSecrets({ a: [{ b: sig }], c: 1 }, "", paths);
+        assert.deepEqual(out, { a: [{ b: "s3cr3t" }], c: 1 });
+        assert.deepEqual(paths, ["a[0].b"]);
+    });
+});
