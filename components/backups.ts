@@ -1,0 +1,140 @@
+// Jobs of the primary's namespace: the daily base backup (on the primary's node, its PVC mounted),
+// GFS retention (read-write key, no PVC), the canary writer the PITR drill measures against, and the
+// archiving health check. A job exists iff its schedule is set in the stack config.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { NAMES, SCRIPTS } from "../lib/contract";
+import { RetentionConfig, Schedules, WalgConfig } from "./config";
+import { labelsFor } from "./labels";
+import { adoptOptions } from "./postgres";
+import {
+    backupPod, cronJobSpec, DatabaseRefs, JOB_RESOURCES, pgConnectionEnv, scriptPod, SMALL_RESOURCES, walgEnvFrom,
+} from "./pod";
+
+export interface BackupsArgs {
+    /** Stack name (app.kubernetes.io/instance). */
+    readonly stack: string;
+    /** Image of the job containers (the postgres image). */
+    readonly image: string;
+    /** WAL-G pin for the init containers. */
+    readonly walg: WalgConfig;
+    /** Schedules; a job is created iff its schedule is set. */
+    readonly schedules: Schedules;
+    /** Retention the retention job enforces. */
+    readonly retention: RetentionConfig;
+    /** postgres.archiveTimeoutSeconds (for verify). */
+    readonly archiveTimeoutSeconds: number;
+    /** verify.sh: archiving is unhealthy when the last archived WAL is older than this. */
+    readonly verifyMaxArchiveAgeSeconds: number;
+    /** The database the jobs work on. */
+    readonly database: DatabaseRefs;
+    /** Import the bundle's backup CronJob instead of creating it. */
+    readonly adopt: boolean;
+}
+
+export class Backups extends pulumi.ComponentResource {
+    /** The CronJobs created, by job. */
+    readonly cronJobs: Readonly<Partial<Record<"backup" | "retention" | "canary" | "verify", k8s.batch.v1.CronJob>>>;
+
+    constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ternent-postgres:index:Backups", name, {}, opts);
+        const db = args.database;
+        const ns = db.namespace;
+        const childOpts = (objectName: string, adopt = false): pulumi.CustomResourceOptions => ({
+            parent: this,
+            dependsOn: [...db.ready],
+            ...adoptOptions(adopt && args.adopt, `${ns}/${objectName}`),
+        });
+        const jobs: Partial<Record<"backup" | "retention" | "canary" | "verify", k8s.batch.v1.CronJob>> = {};
+
+        if (args.schedules.backup) {
+            const labels = labelsFor(args.stack, "backup");
+            jobs.backup = new k8s.batch.v1.CronJob(`${name}-backup`, {
+                metadata: { name: NAMES.backupCronJob, namespace: ns, labels: { ...labels } },
+                spec: cronJobSpec(
+                    { schedule: args.schedules.backup, startingDeadlineSeconds: 3600, activeDeadlineSeconds: 6 * 3600, backoffLimit: 2 },
+                    labels,
+                    backupPod(args.image, args.walg, db),
+                ),
+            }, childOpts(NAMES.backupCronJob, true));
+        }
+
+        if (args.schedules.retention) {
+            const labels = labelsFor(args.stack, "retention");
+            const r = args.retention;
+            jobs.retention = new k8s.batch.v1.CronJob(`${name}-retention`, {
+                metadata: { name: NAMES.retentionCronJob, namespace: ns, labels: { ...labels } },
+                spec: cronJobSpec(
+                    { schedule: args.schedules.retention, startingDeadlineSeconds: 3600, activeDeadlineSeconds: 2 * 3600, backoffLimit: 1 },
+                    labels,
+                    scriptPod({
+                        image: args.image,
+                        script: SCRIPTS.retention,
+                        containerName: "retention",
+                        scriptsConfigMap: db.scriptsConfigMapName,
+                        walg: args.walg,
+                        // Literal values: the policy pack reads what the pod runs.
+                        env: {
+                            TERNENT_RETAIN_DAILY: String(r.daily),
+                            TERNENT_RETAIN_WEEKLY: String(r.weekly),
+                            TERNENT_PITR_DAYS: String(r.pitrDays),
+                            TERNENT_WEEKLY_DAY: r.weeklyDay,
+                            TERNENT_RETENTION_DRY_RUN: String(r.dryRun),
+                        },
+                        envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
+                        resources: JOB_RESOURCES,
+                    }),
+                ),
+            }, childOpts(NAMES.retentionCronJob));
+        }
+
+        if (args.schedules.canary) {
+            const labels = labelsFor(args.stack, "canary");
+            jobs.canary = new k8s.batch.v1.CronJob(`${name}-canary`, {
+                metadata: { name: NAMES.canaryCronJob, namespace: ns, labels: { ...labels } },
+                spec: cronJobSpec(
+                    { schedule: args.schedules.canary, startingDeadlineSeconds: 60, activeDeadlineSeconds: 120, backoffLimit: 1 },
+                    labels,
+                    scriptPod({
+                        image: args.image,
+                        script: SCRIPTS.canary,
+                        containerName: "canary",
+                        scriptsConfigMap: db.scriptsConfigMapName,
+                        envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
+                        resources: SMALL_RESOURCES,
+                        tmpSize: "16Mi",
+                    }),
+                ),
+            }, childOpts(NAMES.canaryCronJob));
+        }
+
+        if (args.schedules.verify) {
+            const labels = labelsFor(args.stack, "verify");
+            jobs.verify = new k8s.batch.v1.CronJob(`${name}-verify`, {
+                metadata: { name: NAMES.verifyCronJob, namespace: ns, labels: { ...labels } },
+                spec: cronJobSpec(
+                    { schedule: args.schedules.verify, startingDeadlineSeconds: 300, activeDeadlineSeconds: 600, backoffLimit: 0 },
+                    labels,
+                    scriptPod({
+                        image: args.image,
+                        script: SCRIPTS.verify,
+                        containerName: "verify",
+                        scriptsConfigMap: db.scriptsConfigMapName,
+                        walg: args.walg,
+                        env: {
+                            TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
+                            TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS: String(args.verifyMaxArchiveAgeSeconds),
+                        },
+                        envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
+                        envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
+                        resources: JOB_RESOURCES,
+                    }),
+                ),
+            }, childOpts(NAMES.verifyCronJob));
+        }
+
+        this.cronJobs = jobs;
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,275 @@
+// Shared pod builders: the restricted security profile, the WAL-G init container, the standard
+// volumes (/ternent/scripts, /ternent/bin, sockets, /tmp) and CronJob specs, so every workload of
+// the project gets the same hardening and the same paths (docs/architecture.md, "Paths inside every pod").
+
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { PATHS, SCRIPTS } from "../lib/contract";
+import { WalgConfig } from "./config";
+import { Labels } from "./labels";
+
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Container = k8s.types.input.core.v1.Container;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
+type Resources = k8s.types.input.core.v1.ResourceRequirements;
+type Affinity = k8s.types.input.core.v1.Affinity;
+
+/** uid/gid of the postgres user in the official Debian-based image. */
+export const POSTGRES_UID = 999;
+
+/** Pod-level part of the Kubernetes "restricted" Pod Security Standard. */
+export function podSecurityContext(): k8s.types.input.core.v1.PodSecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: POSTGRES_UID,
+        runAsGroup: POSTGRES_UID,
+        fsGroup: POSTGRES_UID,
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+/** Container-level part of the restricted profile (repeated on every container, init included). */
+export function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+    return {
+        runAsNonRoot: true,
+        runAsUser: POSTGRES_UID,
+        runAsGroup: POSTGRES_UID,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+export const VOLUMES = { scripts: "scripts", bin: "walg-bin", run: "run", tmp: "tmp", work: "work", conf: "conf" } as const;
+
+/** The scripts ConfigMap, executable (0555). */
+export function scriptsVolume(configMap: pulumi.Input<string>): Volume {
+    return { name: VOLUMES.scripts, configMap: { name: configMap, defaultMode: 0o555 } };
+}
+
+export function emptyDirVolume(name: string, sizeLimit?: string): Volume {
+    return { name, emptyDir: sizeLimit ? { sizeLimit } : {} };
+}
+
+/** Environment every container of the project gets. */
+export function baseEnv(): EnvVar[] {
+    return [
+        { name: "TERNENT_BIN", value: PATHS.bin },
+        { name: "TERNENT_SCRIPTS", value: PATHS.scripts },
+    ];
+}
+
+/** Literal env entries, in the given order (policies read these values as the pod runs them). */
+export function literalEnv(values: Readonly<Record<string, pulumi.Input<string>>>): EnvVar[] {
+    return Object.entries(values).map(([name, value]) => ({ name, value }));
+}
+
+/** libpq connection env for jobs that talk to the primary through its Service. */
+export function pgConnectionEnv(host: string, credentialsSecret: string): EnvVar[] {
+    const fromSecret = (name: string, key: string): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: credentialsSecret, key } } });
+    return [
+        { name: "PGHOST", value: host },
+        { name: "PGPORT", value: "5432" },
+        fromSecret("PGUSER", "POSTGRES_USER"),
+        fromSecret("PGPASSWORD", "POSTGRES_PASSWORD"),
+        fromSecret("PGDATABASE", "POSTGRES_DB"),
+    ];
+}
+
+/** WAL-G storage env (Secret) and tuning env (ConfigMap). */
+export function walgEnvFrom(secret: pulumi.Input<string>, configMap: pulumi.Input<string>): EnvFromSource[] {
+    return [{ secretRef: { name: secret } }, { configMapRef: { name: configMap } }];
+}
+
+export const SMALL_RESOURCES: Resources = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
+export const JOB_RESOURCES: Resources = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+export const RESTORE_RESOURCES: Resources = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+
+/** Init container that installs the pinned WAL-G into /ternent/bin, verifying its sha256 (fails closed). */
+export function walgInitContainer(walg: WalgConfig): Container {
+    return {
+        name: "walg-install",
+        image: walg.installerImage,
+        imagePullPolicy: "IfNotPresent",
+        command: [`${PATHS.scripts}/${SCRIPTS.walgInstall}`],
+        env: [
+            ...baseEnv(),
+            ...literalEnv({ WALG_VERSION: walg.version, WALG_URL: walg.url, WALG_SHA256: walg.sha256 }),
+        ],
+        volumeMounts: [
+            { name: VOLUMES.scripts, mountPath: PATHS.scripts, readOnly: true },
+            { name: VOLUMES.bin, mountPath: PATHS.bin },
+            { name: VOLUMES.tmp, mountPath: PATHS.tmp },
+        ],
+        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        securityContext: containerSecurityContext(),
+    };
+}
+
+/** Common pod fields: restricted security, no service-account token, no service-link env. */
+export function hardenedPod(spec: PodSpec): PodSpec {
+    return {
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: podSecurityContext(),
+        ...spec,
+    };
+}
+
+export interface ScriptPodArgs {
+    /** Image of the main container (the postgres image: bash, perl, psql, pg_ctl). */
+    readonly image: string;
+    /** File in scripts/ the container runs. */
+    readonly script: string;
+    /** Name of the main container. */
+    readonly containerName: string;
+    /** Scripts ConfigMap in the pod's namespace. */
+    readonly scriptsConfigMap: pulumi.Input<string>;
+    /** WAL-G pin; when set, an init container installs WAL-G into /ternent/bin. */
+    readonly walg?: WalgConfig;
+    /** Literal env (after TERNENT_BIN/TERNENT_SCRIPTS). */
+    readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Env entries with references (secretKeyRef, …). */
+    readonly envRefs?: readonly EnvVar[];
+    readonly envFrom?: readonly EnvFromSource[];
+    readonly volumes?: readonly Volume[];
+    readonly volumeMounts?: readonly VolumeMount[];
+    readonly resources: Resources;
+    readonly affinity?: Affinity;
+    /** Size limit of /tmp. */
+    readonly tmpSize?: string;
+}
+
+/** A run-to-completion pod running one script of scripts/ (restartPolicy Never). */
+export function scriptPod(args: ScriptPodArgs): PodSpec {
+    const volumes: Volume[] = [
+        scriptsVolume(args.scriptsConfigMap),
+        emptyDirVolume(VOLUMES.run),
+        emptyDirVolume(VOLUMES.tmp, args.tmpSize ?? "256Mi"),
+        ...(args.walg ? [emptyDirVolume(VOLUMES.bin, "256Mi")] : []),
+        ...(args.volumes ?? []),
+    ];
+    const mounts: VolumeMount[] = [
+        { name: VOLUMES.scripts, mountPath: PATHS.scripts, readOnly: true },
+        { name: VOLUMES.run, mountPath: PATHS.socketDir },
+        { name: VOLUMES.tmp, mountPath: PATHS.tmp },
+        ...(args.walg ? [{ name: VOLUMES.bin, mountPath: PATHS.bin, readOnly: true }] : []),
+        ...(args.volumeMounts ?? []),
+    ];
+    return hardenedPod({
+        restartPolicy: "Never",
+        affinity: args.affinity,
+        initContainers: args.walg ? [walgInitContainer(args.walg)] : undefined,
+        containers: [{
+            name: args.containerName,
+            image: args.image,
+            imagePullPolicy: "IfNotPresent",
+            command: [`${PATHS.scripts}/${args.script}`],
+            env: [...baseEnv(), ...literalEnv(args.env ?? {}), ...(args.envRefs ?? [])],
+            envFrom: args.envFrom ? [...args.envFrom] : undefined,
+            volumeMounts: mounts,
+            resources: args.resources,
+            securityContext: containerSecurityContext(),
+        }],
+        volumes,
+    });
+}
+
+export interface CronSettings {
+    /** 5-field cron, UTC. */
+    readonly schedule: string;
+    /** A run that could not start within this many seconds is skipped. */
+    readonly startingDeadlineSeconds: number;
+    /** A run is killed after this many seconds. */
+    readonly activeDeadlineSeconds: number;
+    /** Retries of a failed run. */
+    readonly backoffLimit: number;
+}
+
+/** CronJob spec: UTC, never two runs at once, bounded runs, short history. */
+export function cronJobSpec(settings: CronSettings, labels: Labels, pod: PodSpec): k8s.types.input.batch.v1.CronJobSpec {
+    return {
+        schedule: settings.schedule,
+        timeZone: "Etc/UTC",
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: settings.startingDeadlineSeconds,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+            metadata: { labels: { ...labels } },
+            spec: {
+                backoffLimit: settings.backoffLimit,
+                activeDeadlineSeconds: settings.activeDeadlineSeconds,
+                template: { metadata: { labels: { ...labels } }, spec: pod },
+            },
+        },
+    };
+}
+
+/** Mount of a data PVC at /var/lib/postgresql/data (PGDATA is its pgdata subdirectory). */
+export function dataVolume(name: string, claimName: pulumi.Input<string>): { volume: Volume; mount: VolumeMount } {
+    return {
+        volume: { name, persistentVolumeClaim: { claimName } },
+        mount: { name, mountPath: PATHS.dataMount },
+    };
+}
+
+/** Required pod affinity to the Postgres pod's node (the data PVC is ReadWriteOnce). */
+export function sameNodeAsPostgres(selectorLabels: Readonly<Record<string, string>>, namespace: string): Affinity {
+    return {
+        podAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [{
+                labelSelector: { matchLabels: { ...selectorLabels } },
+                namespaces: [namespace],
+                topologyKey: "kubernetes.io/hostname",
+            }],
+        },
+    };
+}
+
+/** What the jobs of the primary's namespace need to know about the database (Postgres outputs). */
+export interface DatabaseRefs {
+    /** Namespace of the database. */
+    readonly namespace: string;
+    /** In-cluster DNS name of the Service. */
+    readonly serviceHost: string;
+    /** Secret with POSTGRES_USER/POSTGRES_DB/POSTGRES_PASSWORD. */
+    readonly credentialsSecretName: string;
+    /** Secret with the WAL-G storage env (read-write key, current generation). */
+    readonly backupSecretName: string;
+    /** ConfigMap with the scripts. */
+    readonly scriptsConfigMapName: string;
+    /** ConfigMap with the WAL-G tuning env. */
+    readonly walgConfigMapName: string;
+    /** PVC the database runs on. */
+    readonly dataClaimName: pulumi.Output<string>;
+    /** Labels selecting the Postgres pod. */
+    readonly selectorLabels: Readonly<Record<string, string>>;
+    /** The StatefulSet and the objects it reads: jobs are created after them. */
+    readonly ready: readonly pulumi.Resource[];
+}
+
+/** The pod of a base backup: mounts the primary's PVC (read-only) on the primary's node. */
+export function backupPod(image: string, walg: WalgConfig, db: DatabaseRefs): PodSpec {
+    const data = dataVolume("data", db.dataClaimName);
+    return scriptPod({
+        image,
+        script: SCRIPTS.backup,
+        containerName: "backup",
+        scriptsConfigMap: db.scriptsConfigMapName,
+        walg,
+        env: { PGDATA: PATHS.pgdata },
+        envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
+        envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
+        volumes: [data.volume],
+        // wal-g backup-push only reads the data directory.
+        volumeMounts: [{ ...data.mount, readOnly: true }],
+        resources: JOB_RESOURCES,
+        affinity: sameNodeAsPostgres(db.selectorLabels, db.namespace),
+    });
+}

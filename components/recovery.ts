@@ -1,0 +1,152 @@
+// Data generations and the restore (docs/architecture.md, "Data generations and recovery").
+// dataGeneration N ≥ 1 declares the PVCs of generations 1..N (protected, retained on delete: older
+// data is never deleted and stays available for rollback). A recovery block adds, before the
+// database: the API scaled to 0 (optional), and Job ternent-postgres-restore-g<N> running
+// scripts/restore.sh (the restore core the drills use) with the DR key from generation N−1's prefix
+// into the new PVC. The StatefulSet waits for that Job (Pulumi waits for a Job to succeed).
+
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ANNOTATIONS, generationNames, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
+import { PostgresConfig, RecoveryConfig, WalgConfig } from "./config";
+import { labelsFor } from "./labels";
+import { walgTuning } from "./postgres";
+import { dataVolume, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES } from "./pod";
+import { WalgAccess, walgSecretData } from "./storage";
+
+export interface RecoveryArgs {
+    /** Stack name (app.kubernetes.io/instance). */
+    readonly stack: string;
+    /** Namespace of the database. */
+    readonly namespace: string;
+    /** Generation the database runs on. */
+    readonly dataGeneration: number;
+    /** The recovery block (absent: only the generation PVCs). */
+    readonly recovery?: RecoveryConfig;
+    /** Image, storage class and size of the data volumes. */
+    readonly postgres: PostgresConfig;
+    /** WAL-G pin for the restore Job's init container. */
+    readonly walg: WalgConfig;
+    /** Generation N−1's prefix with the DR key (read-only by default); required with a recovery block. */
+    readonly source?: WalgAccess;
+    /** scripts/ file name → content. */
+    readonly scripts: Readonly<Record<string, string>>;
+}
+
+/** Annotation that makes a Patch take over fields another manager owns. */
+const PATCH_FORCE = { "pulumi.com/patchForce": "true" };
+
+export class Recovery extends pulumi.ComponentResource {
+    /** PVC of the current generation (absent for generation 0). */
+    readonly dataClaimName?: pulumi.Output<string>;
+    /** Generation PVCs 1..N. */
+    readonly claims: readonly k8s.core.v1.PersistentVolumeClaim[];
+    /** What the StatefulSet must wait for (the restore Job). */
+    readonly gate: readonly pulumi.Resource[];
+    /** The restore Job's name (absent without a recovery block). */
+    readonly restoreJobName?: string;
+
+    constructor(name: string, args: RecoveryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ternent-postgres:index:Recovery", name, {}, opts);
+        const ns = args.namespace;
+        const n = args.dataGeneration;
+        const claims: k8s.core.v1.PersistentVolumeClaim[] = [];
+        for (let g = 1; g <= n; g++) {
+            claims.push(new k8s.core.v1.PersistentVolumeClaim(`${name}-data-g${g}`, {
+                metadata: {
+                    name: generationNames.dataClaim(g),
+                    namespace: ns,
+                    labels: labelsFor(args.stack, "database", { [LABELS.dataGeneration]: String(g) }),
+                },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: args.postgres.storageClass,
+                    resources: { requests: { storage: args.postgres.storageSize } },
+                },
+            }, {
+                parent: this,
+                // Data is never deleted by the program: not on destroy, not when a generation ends.
+                protect: true,
+                retainOnDelete: true,
+                // Older generations are frozen as they were; the current one may grow with the config.
+                ignoreChanges: g < n ? ["spec"] : [],
+            }));
+        }
+        this.claims = claims;
+        const current = n >= 1 ? claims[n - 1] : undefined;
+        this.dataClaimName = current?.metadata.name;
+
+        const gate: pulumi.Resource[] = [];
+        const rec = args.recovery;
+        if (rec && current) {
+            if (!args.source) {
+                throw new Error("Recovery: a recovery block needs the source generation's storage access");
+            }
+            const jobName = generationNames.restoreJob(n);
+            this.restoreJobName = jobName;
+            const labels = labelsFor(args.stack, "restore", { [LABELS.dataGeneration]: String(n) });
+            let apiDown: pulumi.Resource | undefined;
+            if (rec.scaleApi) {
+                apiDown = new k8s.apps.v1.DeploymentPatch(`${name}-api-down`, {
+                    metadata: { name: NAMES.apiDeployment, namespace: ns, annotations: { ...PATCH_FORCE } },
+                    spec: { replicas: 0 },
+                }, {
+                    parent: this,
+                    // Removing the recovery block later must not scale anything.
+                    retainOnDelete: true,
+                });
+            }
+            const secret = new k8s.core.v1.Secret(`${name}-restore-secret`, {
+                metadata: {
+                    name: jobName, namespace: ns, labels: { ...labels },
+                    annotations: { [ANNOTATIONS.keyPermission]: args.source.credentials.permission },
+                },
+                type: "Opaque",
+                stringData: walgSecretData(args.source),
+            }, { parent: this });
+            const scripts = new k8s.core.v1.ConfigMap(`${name}-restore-scripts`, {
+                metadata: { name: jobName, namespace: ns, labels: { ...labels } },
+                data: { ...args.scripts },
+            }, { parent: this });
+            const data = dataVolume("data", current.metadata.name);
+            const job = new k8s.batch.v1.Job(`${name}-restore`, {
+                metadata: { name: jobName, namespace: ns, labels: { ...labels } },
+                spec: {
+                    // A half-written data directory must be looked at, not overwritten by a retry.
+                    backoffLimit: 0,
+                    activeDeadlineSeconds: 6 * 3600,
+                    template: {
+                        metadata: { labels: { ...labels } },
+                        spec: scriptPod({
+                            image: args.postgres.image,
+                            script: SCRIPTS.restore,
+                            containerName: "restore",
+                            scriptsConfigMap: jobName,
+                            walg: args.walg,
+                            env: {
+                                PGDATA: PATHS.pgdata,
+                                TERNENT_WORKDIR: PATHS.work,
+                                TERNENT_RESTORE_TARGET: rec.target,
+                                ...walgTuning(args.walg),
+                            },
+                            envFrom: [{ secretRef: { name: secret.metadata.name } }],
+                            volumes: [data.volume, emptyDirVolume(VOLUMES.work, "1Gi")],
+                            volumeMounts: [data.mount, { name: VOLUMES.work, mountPath: PATHS.work }],
+                            resources: RESTORE_RESOURCES,
+                        }),
+                    },
+                },
+            }, {
+                parent: this,
+                dependsOn: [current, secret, scripts, ...(apiDown ? [apiDown] : [])],
+                // A finished restore is never redone by an unrelated change (image, WAL-G pin): a
+                // different target needs the next generation (checked at preview).
+                ignoreChanges: ["spec"],
+                customTimeouts: { create: "6h10m" },
+            });
+            gate.push(job);
+        }
+        this.gate = gate;
+        this.registerOutputs({ dataClaimName: this.dataClaimName });
+    }
+}
