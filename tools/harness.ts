@@ -340,7 +340,10 @@ export async function runProgram(opts: RunOptions): Promise<ProgramRun> {
         const program = require.resolve(opts.program ?? PROGRAM);
         delete require.cache[program];
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const exported = require(program) as Record<string, unknown>;
+        const loaded = require(program) as Record<string, unknown> | (() => Promise<Record<string, unknown>>);
+        // Like the Node.js language host: a program may export an (async) function whose result
+        // holds the stack outputs.
+        const exported = (typeof loaded === "function" ? (await loaded()) ?? {} : loaded) as Record<string, unknown>;
         const outputs: Record<string, unknown> = {};
         const secretOutputs: string[] = [];
         for (const [key, value] of Object.entries(exported)) {
