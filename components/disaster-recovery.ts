@@ -4,11 +4,11 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ANNOTATIONS, NAMES } from "../lib/contract";
+import { NAMES } from "../lib/contract";
 import { WalgConfig } from "./config";
 import { labelsFor } from "./labels";
 import { adoptOptions, walgTuning } from "./postgres";
-import { WalgAccess, walgSecretData } from "./storage";
+import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
 
 export interface DisasterRecoveryArgs {
     /** Stack name (app.kubernetes.io/instance). */
@@ -54,11 +54,11 @@ export class DisasterRecovery extends pulumi.ComponentResource {
             },
         }, { parent: this, ...adopt(args.namespace) });
         this.namespace = namespace.metadata.name;
-        const meta = (objectName: string, annotations?: Record<string, string>): k8s.types.input.meta.v1.ObjectMeta =>
+        const meta = (objectName: string, annotations?: Record<string, pulumi.Input<string>>): k8s.types.input.meta.v1.ObjectMeta =>
             ({ name: objectName, namespace: this.namespace, labels: { ...labels }, annotations });
 
         const secret = new k8s.core.v1.Secret(`${name}-backup-secret`, {
-            metadata: meta(NAMES.backupSecret, { [ANNOTATIONS.keyPermission]: args.storage.credentials.permission }),
+            metadata: meta(NAMES.backupSecret, walgSecretAnnotations(args.storage)),
             type: "Opaque",
             stringData: walgSecretData(args.storage),
         }, { parent: this, protect: args.protect, ...adopt(`${args.namespace}/${NAMES.backupSecret}`) });

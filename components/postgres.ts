@@ -14,7 +14,7 @@ import {
     baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, hardenedPod, literalEnv, scriptsVolume, VOLUMES,
     walgEnvFrom, walgInitContainer,
 } from "./pod";
-import { WalgAccess, walgSecretData } from "./storage";
+import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
 
 /** postgresql.conf of the primary (docs/architecture.md): archiving through WAL-G plus a cheap profile. */
 export function renderPostgresqlConf(pg: PostgresConfig): string {
@@ -140,7 +140,7 @@ export class Postgres extends pulumi.ComponentResource {
         const backupSecret = new k8s.core.v1.Secret(`${name}-backup-secret`, {
             metadata: meta(NAMES.backupSecret, {
                 labels: labelsFor(args.stack, "backup"),
-                annotations: { [ANNOTATIONS.keyPermission]: args.storage.credentials.permission },
+                annotations: walgSecretAnnotations(args.storage),
             }),
             type: "Opaque",
             stringData: walgSecretData(args.storage),

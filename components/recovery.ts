@@ -7,12 +7,12 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ANNOTATIONS, generationNames, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
+import { generationNames, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
 import { PostgresConfig, RecoveryConfig, WalgConfig } from "./config";
 import { labelsFor } from "./labels";
 import { walgTuning } from "./postgres";
 import { dataVolume, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES } from "./pod";
-import { WalgAccess, walgSecretData } from "./storage";
+import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
 
 export interface RecoveryArgs {
     /** Stack name (app.kubernetes.io/instance). */
@@ -99,7 +99,7 @@ export class Recovery extends pulumi.ComponentResource {
             const secret = new k8s.core.v1.Secret(`${name}-restore-secret`, {
                 metadata: {
                     name: jobName, namespace: ns, labels: { ...labels },
-                    annotations: { [ANNOTATIONS.keyPermission]: args.source.credentials.permission },
+                    annotations: walgSecretAnnotations(args.source),
                 },
                 type: "Opaque",
                 stringData: walgSecretData(args.source),

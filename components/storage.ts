@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as random from "@pulumi/random";
-import { generationNames } from "../lib/contract";
+import { ANNOTATIONS, generationNames } from "../lib/contract";
 import { ExistingCredentials, KeyPermission } from "./config";
 
 export interface SpacesCredentials {
@@ -42,6 +42,14 @@ export function walgSecretData(access: WalgAccess): Record<string, pulumi.Input<
         AWS_SECRET_ACCESS_KEY: access.credentials.secretAccessKey,
         WALG_LIBSODIUM_KEY: access.libsodiumKey,
         WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
+    };
+}
+
+/** Annotations of a Secret built with walgSecretData: the key's grant and the (non-secret) prefix. */
+export function walgSecretAnnotations(access: WalgAccess): Record<string, pulumi.Input<string>> {
+    return {
+        [ANNOTATIONS.keyPermission]: access.credentials.permission,
+        [ANNOTATIONS.walgPrefix]: access.walgPrefix,
     };
 }
 

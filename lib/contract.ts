@@ -79,6 +79,8 @@ export type Component = typeof COMPONENTS[number];
 export const ANNOTATIONS = {
     /** On Secrets carrying a Spaces key: the key's grant (read | readwrite | fullaccess). */
     keyPermission: "ternent-postgres/spaces-key-permission",
+    /** On Secrets carrying WAL-G storage env: their WALG_S3_PREFIX (not secret; visible in renders). */
+    walgPrefix: "ternent-postgres/walg-s3-prefix",
     /** On the primary's pod template: sha256 of postgresql.conf, so a change restarts the pod. */
     configHash: "ternent-postgres/postgresql-conf-sha256",
 } as const;
