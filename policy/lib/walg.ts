@@ -1,0 +1,113 @@
+// WAL-G as the stack runs it: which containers use it (get the WAL-G storage Secret), the prefix the
+// primary archives to, and which Spaces key a Secret's AWS_ACCESS_KEY_ID really is.
+
+import { ContainerRef, TYPES } from "./k8s";
+import { postgresContainer } from "./postgres";
+import { ResolvedEnv, Res, secretEntries, StackView, Workload } from "./stack";
+import { asArr, asStr, at, isUnknown, UNKNOWN } from "./values";
+import { envLookup, EnvLookup } from "./workloads";
+
+export interface Consumer {
+    readonly w: Workload;
+    readonly c: ContainerRef;
+    readonly env: ResolvedEnv;
+}
+
+/** A Secret carrying WAL-G storage settings (it has WALG_S3_PREFIX). */
+export function isWalgSecret(res: Res): boolean {
+    return res.type === TYPES.Secret && secretEntries(res.props).entries.has("WALG_S3_PREFIX");
+}
+
+/** Every container (init containers included) that gets WAL-G storage settings. */
+export function walgConsumers(view: StackView): Consumer[] {
+    const out: Consumer[] = [];
+    for (const w of view.workloads()) {
+        for (const c of w.containers) {
+            const env = view.resolveEnv(w.meta.namespace, c.container);
+            const getsSecret = [...env.vars.values()].some((v) =>
+                (v.from === "secret") && v.object !== undefined && isWalgSecret(v.object));
+            if (env.vars.has("WALG_S3_PREFIX") || getsSecret) {
+                out.push({ w, c, env });
+            }
+        }
+    }
+    return out;
+}
+
+/** WALG_S3_PREFIX of the primary's postgres container (where archive_command ships WAL). */
+export function primaryPrefix(view: StackView): EnvLookup | undefined {
+    const w = view.postgres()[0];
+    const c = w ? postgresContainer(w) : undefined;
+    return w && c ? envLookup(view, w, c, "WALG_S3_PREFIX") : undefined;
+}
+
+/** Splits s3://bucket/prefix into bucket and key prefix (no leading/trailing slash). */
+export function parseS3Prefix(value: string): { bucket: string; prefix: string } | undefined {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(value.trim());
+    return m ? { bucket: m[1], prefix: m[2].replace(/^\/+|\/+$/g, "") } : undefined;
+}
+
+export type KeyLink =
+    | { readonly kind: "spacesKey"; readonly key: Res; readonly how: string }
+    | { readonly kind: "external"; readonly value: string }
+    | { readonly kind: "ambiguous"; readonly keys: Res[] }
+    | { readonly kind: "unknown"; readonly why: string }
+    | { readonly kind: "missing" };
+
+/**
+ * Which SpacesKey a Secret's AWS_ACCESS_KEY_ID is: by value when the key's accessKey output is known,
+ * else through the Secret's dependencies (propertyDependencies of data/stringData, then all).
+ */
+export function accessKeyOf(view: StackView, secret: Res): KeyLink {
+    const { entries, wholeUnknown } = secretEntries(secret.props);
+    const value = entries.get("AWS_ACCESS_KEY_ID");
+    if (value === undefined && !wholeUnknown) {
+        return { kind: "missing" };
+    }
+    const keys = view.ofType(TYPES.SpacesKey);
+    if (typeof value === "string") {
+        const match = keys.find((k) => asStr(at(k.props, "accessKey")) === value);
+        if (match) {
+            return { kind: "spacesKey", key: match, how: "its accessKey equals AWS_ACCESS_KEY_ID" };
+        }
+        if (keys.every((k) => typeof at(k.props, "accessKey") === "string" && !isUnknown(at(k.props, "accessKey")))) {
+            return { kind: "external", value };
+        }
+    }
+    let linked = [...view.dependencies(secret, "stringData"), ...view.dependencies(secret, "data")]
+        .filter((d) => d.type === TYPES.SpacesKey);
+    let how = "the Secret's data depends on it";
+    if (linked.length === 0) {
+        linked = view.dependencies(secret).filter((d) => d.type === TYPES.SpacesKey);
+        how = "the Secret depends on it";
+    }
+    const unique = [...new Map(linked.map((k) => [k.urn, k])).values()];
+    if (unique.length === 1) {
+        return { kind: "spacesKey", key: unique[0], how };
+    }
+    if (unique.length > 1) {
+        return { kind: "ambiguous", keys: unique };
+    }
+    if (value === UNKNOWN || wholeUnknown) {
+        return { kind: "unknown", why: "AWS_ACCESS_KEY_ID is unknown until apply and the Secret depends on no SpacesKey" };
+    }
+    return { kind: "external", value: value as string };
+}
+
+/** The grants of a SpacesKey: [{bucket, permission}] (UNKNOWN entries skipped, flagged). */
+export function grantsOf(key: Res): { grants: Array<{ bucket?: string; permission?: string }>; unknown: boolean } {
+    const g = at(key.props, "grants");
+    if (g === UNKNOWN) {
+        return { grants: [], unknown: true };
+    }
+    let unknown = false;
+    const grants = asArr(g).map((x) => {
+        const bucket = at(x, "bucket");
+        const permission = at(x, "permission");
+        if (bucket === UNKNOWN || permission === UNKNOWN) {
+            unknown = true;
+        }
+        return { bucket: asStr(bucket), permission: asStr(permission) };
+    });
+    return { grants, unknown };
+}

@@ -1,0 +1,58 @@
+// Every policy of the pack, in the order the README lists them. Tests and tools/policy-run.ts import
+// this list; only ../index.ts builds the PolicyPack (which starts the analyzer server).
+import { EnforcementLevel, Policies } from "@pulumi/policy";
+import { archiveTimeout } from "./archive-timeout";
+import { backupBucketLifecycle } from "./backup-bucket-lifecycle";
+import { backupBucketPrivate } from "./backup-bucket-private";
+import { backupJobColocated } from "./backup-job-colocated";
+import { baseBackupDaily } from "./base-backup-daily";
+import { containerImagesPinned } from "./container-images-pinned";
+import { drReadOnlyKey } from "./dr-read-only-key";
+import { pitrDrillMonthly } from "./pitr-drill-monthly";
+import { podSecurityRestricted } from "./pod-security-restricted";
+import { postgresVolumeRetained } from "./postgres-volume-retained";
+import { restoreDrillWeekly } from "./restore-drill-weekly";
+import { retentionDailyBackups } from "./retention-daily-backups";
+import { retentionJobScheduled } from "./retention-job-scheduled";
+import { retentionPitrWindow } from "./retention-pitr-window";
+import { retentionWeeklyBackups } from "./retention-weekly-backups";
+import { statefulResourcesProtected } from "./stateful-resources-protected";
+import { walArchivingEnabled } from "./wal-archiving-enabled";
+import { walgClientSideEncryption } from "./walg-client-side-encryption";
+import { walgPinned } from "./walg-pinned";
+
+/** The pack itself (index.ts builds the PolicyPack from this; the offline runner reports with it). */
+export const pack = {
+    name: "ternent-postgres-recoverability",
+    description: "Recoverability of the ternent-postgres stacks: retention, WAL archiving, encrypted and pinned WAL-G, drills with a read-only key, protected state, restricted pods.",
+    enforcementLevel: "mandatory" as EnforcementLevel,
+};
+
+export const policies: Policies = [
+    retentionDailyBackups,
+    retentionWeeklyBackups,
+    retentionPitrWindow,
+    retentionJobScheduled,
+    baseBackupDaily,
+    walArchivingEnabled,
+    archiveTimeout,
+    backupBucketPrivate,
+    backupBucketLifecycle,
+    walgClientSideEncryption,
+    walgPinned,
+    restoreDrillWeekly,
+    pitrDrillMonthly,
+    drReadOnlyKey,
+    statefulResourcesProtected,
+    postgresVolumeRetained,
+    podSecurityRestricted,
+    containerImagesPinned,
+    backupJobColocated,
+];
+
+export {
+    archiveTimeout, backupBucketLifecycle, backupBucketPrivate, backupJobColocated, baseBackupDaily, containerImagesPinned,
+    drReadOnlyKey, pitrDrillMonthly, podSecurityRestricted, postgresVolumeRetained, restoreDrillWeekly, retentionDailyBackups,
+    retentionJobScheduled, retentionPitrWindow, retentionWeeklyBackups, statefulResourcesProtected, walArchivingEnabled,
+    walgClientSideEncryption, walgPinned,
+};

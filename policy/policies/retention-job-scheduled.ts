@@ -1,0 +1,76 @@
+// The retention CronJob exists next to the primary, runs retention.sh for real (not a dry run) on a
+// valid, unsuspended schedule, and prunes the prefix the primary archives to.
+import { stackPolicy } from "../lib/checks";
+import { retentionJobs } from "../lib/retention";
+import { StackView } from "../lib/stack";
+import { primaryPrefix } from "../lib/walg";
+import { envLookup, humanSeconds, scheduleOf, scriptOf, stackFile, stackKey } from "../lib/workloads";
+
+export const retentionJobScheduled = stackPolicy<object>({
+    name: "retention-job-scheduled",
+    description: "A retention CronJob runs retention.sh in the primary's namespace on a valid, unsuspended schedule, not as a dry run, against the WAL-G prefix the primary archives to.",
+    remediationSteps: "Set ternent-postgres:schedules.retention to a 5-field cron expression; do not suspend the job or set TERNENT_RETENTION_DRY_RUN=true.",
+    validate(args, checks) {
+        const view = new StackView(args);
+        const jobs = retentionJobs(view);
+        const primaryNs = view.primaryNamespace();
+        const fixSchedule = `Fix: set ${stackKey(view, "schedules.retention")} in ${stackFile(view)} to a 5-field cron expression.`;
+        if (jobs.length === 0) {
+            checks.violation("The stack has no retention CronJob (label app.kubernetes.io/component=retention, or a container " +
+                "running retention.sh): backups and WAL would never be pruned by the GFS rules, and the retention values " +
+                `the other policies check would govern nothing. ${fixSchedule}`);
+            return;
+        }
+        const primary = primaryPrefix(view);
+        for (const { w, c } of jobs) {
+            if (w.unknownParts.length > 0) {
+                checks.unknown(`the pod template of CronJob ${w.id}`);
+            }
+            if (primaryNs !== undefined && w.meta.namespace !== primaryNs) {
+                checks.violation(`CronJob ${w.id} runs in namespace ${w.meta.namespace}, but the primary runs in ${primaryNs}; ` +
+                    `retention belongs next to the primary with the read-write key. Fix: check ${stackKey(view, "namespaces")} in ${stackFile(view)}.`, w.res.urn);
+            }
+            const s = scheduleOf(w);
+            if (s.unknown) {
+                checks.unknown(`the schedule of CronJob ${w.id}`);
+            } else if (s.problem) {
+                checks.violation(`CronJob ${w.id}: ${s.problem}. ${fixSchedule}`, w.res.urn);
+            } else if (s.suspended) {
+                checks.violation(`CronJob ${w.id} is suspended (spec.suspend: true), so retention never runs. ` +
+                    "Fix: remove spec.suspend.", w.res.urn);
+            } else if (!Number.isFinite(s.maxIntervalSeconds ?? Infinity)) {
+                checks.violation(`CronJob ${w.id} schedule ${JSON.stringify(s.expression)} fires ${humanSeconds(Infinity)}. ${fixSchedule}`, w.res.urn);
+            }
+            if (!c) {
+                if (w.unknownParts.length === 0) {
+                    checks.violation(`CronJob ${w.id} has no container.`, w.res.urn);
+                }
+                continue;
+            }
+            const dry = envLookup(view, w, c, "TERNENT_RETENTION_DRY_RUN");
+            if (dry.kind === "unknown") {
+                checks.unknown(dry.where);
+            } else if (dry.kind === "value" && /^(true|1|yes|on)$/i.test(dry.value.trim())) {
+                checks.violation(`${dry.where}: the retention job only logs its plan and changes nothing. ` +
+                    "Fix: set TERNENT_RETENTION_DRY_RUN=false (or remove it) once the plan in the job log looks right.", w.res.urn);
+            }
+            const script = scriptOf(view, w, c, "retention.sh");
+            if (script.unknown) {
+                checks.unknown(script.unknown);
+            } else if (script.problem) {
+                checks.violation(`${script.problem}.`, w.res.urn);
+            }
+            const prefix = envLookup(view, w, c, "WALG_S3_PREFIX");
+            if (prefix.kind === "unknown") {
+                checks.unknown(prefix.where);
+            } else if (prefix.kind === "missing") {
+                checks.violation(`${prefix.where}: the retention job does not know which backups to prune.`, w.res.urn);
+            } else if (primary?.kind === "unknown") {
+                checks.unknown(primary.where);
+            } else if (primary?.kind === "value" && primary.value !== prefix.value) {
+                checks.violation(`${prefix.where}, but the primary archives to ${JSON.stringify(primary.value)}: the ` +
+                    "retention job would prune a different history than the one being written.", w.res.urn);
+            }
+        }
+    },
+});

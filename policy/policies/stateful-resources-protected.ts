@@ -1,0 +1,79 @@
+// In production stacks, everything whose loss loses data or the ability to read it is protected:
+// the bucket, the StatefulSet, the generated passwords and keys (RandomPassword/RandomId, above all
+// the libsodium key that decrypts every backup), the Secrets carrying them, and generation PVCs.
+import { ResourceValidationArgs } from "@pulumi/policy";
+import { resourcePolicy } from "../lib/checks";
+import { objectName, TYPES } from "../lib/k8s";
+import { secretEntries, stackNameOf } from "../lib/stack";
+import { raw } from "../lib/values";
+
+export interface ProtectConfig {
+    readonly prodStacks: string[];
+    readonly prodTag: string;
+    readonly prodTagValues: string[];
+}
+
+const CREDENTIAL_KEYS = ["POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "WALG_LIBSODIUM_KEY"];
+
+const WHY: Record<string, string> = {
+    [TYPES.SpacesBucket]: "deleting or replacing it deletes every backup and WAL segment",
+    [TYPES.StatefulSet]: "replacing it restarts the only database pod and, with a changed claim template, detaches its data",
+    [TYPES.RandomPassword]: "a replacement generates a new password and locks the application out",
+    [TYPES.RandomId]: "a replacement generates a new key; backups encrypted with the old libsodium key become unreadable",
+    [TYPES.PersistentVolumeClaim]: "deleting it deletes the database files of that data generation",
+    [TYPES.Secret]: "it carries generated credentials or the key that decrypts the backups",
+};
+
+/** A production stack: its name is in prodStacks, or its prodTag stack tag is in prodTagValues. */
+export function isProductionStack(args: Pick<ResourceValidationArgs, "urn" | "stackTags">, config: ProtectConfig): { prod: boolean; why: string } {
+    const stack = stackNameOf(args.urn);
+    if (config.prodStacks.includes(stack)) {
+        return { prod: true, why: `stack ${stack} is listed in prodStacks` };
+    }
+    const tag = args.stackTags.get(config.prodTag);
+    if (tag !== undefined && config.prodTagValues.includes(tag)) {
+        return { prod: true, why: `stack tag ${config.prodTag}=${tag}` };
+    }
+    return { prod: false, why: `stack ${stack} is not in prodStacks (${config.prodStacks.join(", ")}) and has no ${config.prodTag} tag in ${config.prodTagValues.join(", ")}` };
+}
+
+export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
+    name: "stateful-resources-protected",
+    description: "In production stacks the Spaces bucket, the StatefulSet, generated RandomPassword/RandomId, Secrets carrying generated credentials or the libsodium key, and PersistentVolumeClaims have the protect option.",
+    remediationSteps: "Set ternent-postgres:protect: true in the production stack file.",
+    severity: "critical",
+    configSchema: {
+        properties: {
+            prodStacks: { type: "array", items: { type: "string" }, default: ["prod"], description: "Stack names that are production." },
+            prodTag: { type: "string", default: "environment", description: "Stack tag (e.g. from pulumi:tags) that marks production." },
+            prodTagValues: { type: "array", items: { type: "string" }, default: ["prod", "production"], description: "Values of prodTag that mean production." },
+        },
+    },
+    validate(args, checks, config) {
+        if (!Object.keys(WHY).includes(args.type)) {
+            args.notApplicable("only stateful resource types");
+        }
+        const prod = isProductionStack(args, config);
+        if (!prod.prod) {
+            args.notApplicable(prod.why);
+        }
+        const props = raw(args.props);
+        let what = `${args.type.split(":").pop()} ${args.type.startsWith("kubernetes:") ? objectName(props, args.name) : args.name}`;
+        if (args.type === TYPES.Secret) {
+            const { entries, wholeUnknown } = secretEntries(props);
+            const held = CREDENTIAL_KEYS.filter((k) => entries.has(k));
+            if (held.length === 0) {
+                if (wholeUnknown) {
+                    checks.unknown(`which keys Secret ${objectName(props, args.name)} carries`);
+                    return;
+                }
+                args.notApplicable("the Secret carries no generated credential");
+            }
+            what += ` (${held.join(", ")})`;
+        }
+        if (!args.opts.protect) {
+            checks.violation(`${what} is not protected in a production stack (${prod.why}): ${WHY[args.type]}. ` +
+                `Fix: set ternent-postgres:protect: true in Pulumi.${stackNameOf(args.urn)}.yaml.`);
+        }
+    },
+});
