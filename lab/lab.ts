@@ -57,6 +57,12 @@ export interface RunOptions {
     timeoutMs?: number;
     /** Run as this OS user (uid/gid), e.g. the postgres user when the lab runs as root. */
     user?: OsUser;
+    /**
+     * Keep the rest of the process group alive when the command exits (e.g. a script that leaves a
+     * server running on purpose). Default: the group is killed with its leader, so nothing leaks.
+     * Either way everything is killed when this Node process exits.
+     */
+    leaveGroup?: boolean;
 }
 
 export interface OsUser {
@@ -91,12 +97,13 @@ export function killEverything(): void {
     }
 }
 
-function track(child: ChildProcess): void {
+function track(child: ChildProcess, leaveGroup = false): void {
     installExitHook();
     if (child.pid === undefined) return;
     const pgid = child.pid;
     liveGroups.add(pgid);
     child.once("exit", () => {
+        if (leaveGroup) return;
         // The group may outlive its leader (e.g. postgres backends); reap it too.
         try {
             process.kill(-pgid, "SIGKILL");
@@ -131,7 +138,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
             uid: opts.user?.uid,
             gid: opts.user?.gid,
         });
-        track(child);
+        track(child, opts.leaveGroup);
         let stdout = "";
         let stderr = "";
         child.stdout!.on("data", (d) => (stdout += d));
@@ -867,12 +874,16 @@ export class Lab {
     }
 
     /** Run scripts/<name> (the ConfigMap copy) with the role's env, as the postgres OS user. */
-    runScript(name: string, opts: { role?: Role; env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: string[]; generation?: number } = {}): Promise<RunResult> {
+    runScript(
+        name: string,
+        opts: { role?: Role; env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: string[]; generation?: number; leaveGroup?: boolean } = {},
+    ): Promise<RunResult> {
         return run(path.join(this.scriptsDir, name), opts.args ?? [], {
             env: this.env(opts.role ?? "rw", opts.env, opts.generation),
             user: this.osUser,
             cwd: this.workDir,
             timeoutMs: opts.timeoutMs ?? 300_000,
+            leaveGroup: opts.leaveGroup,
         });
     }
 

@@ -24,6 +24,7 @@
 #       stdin: `wal-g wal-show --detailed-json`. Replay without a target stopped because END_SEGMENT (the
 #       first segment restore_command did not find) is missing; a gap is when the archive holds a later
 #       segment on that timeline. -> {"gap":bool,"end_segment","archive_end_segment","missing":[…]}
+#   restore-plan.pl lsn-after SEGMENT   -> {"lsn":"X/Y"}: the LSN just past a segment (for wal-verify --lsn)
 #   restore-plan.pl time RFC3339   -> {"time":"<UTC, +00>","epoch":seconds} (validation and normalisation)
 #
 # Exit codes: 0 decided (for canary/wal-verify/gap: check passed); 1 no answer or check failed
@@ -218,9 +219,15 @@ elsif ($cmd eq 'window') { window(@ARGV); }
 elsif ($cmd eq 'wal-verify') { wal_verify(); }
 elsif ($cmd eq 'canary') { canary(@ARGV); }
 elsif ($cmd eq 'gap') { gap(@ARGV); }
+elsif ($cmd eq 'lsn-after') {
+    my $seg = $ARGV[0] // '';
+    fail(2, "lsn-after: '$seg' is not a WAL segment name (24 hex digits)") unless $seg =~ /^[0-9A-F]{24}$/;
+    my $lsn = (seg_no($seg) + 1) * 16 * 1024 * 1024;
+    out({ lsn => sprintf('%X/%X', $lsn >> 32, $lsn & 0xFFFFFFFF), timeline => seg_tli($seg) });
+}
 elsif ($cmd eq 'time') {
     my $t = parse_time($ARGV[0]);
     fail(2, "'" . ($ARGV[0] // '') . "' is not an RFC 3339 time with a zone (e.g. 2026-01-31T12:00:00Z)") unless defined $t;
     out({ time => fmt_time($t), epoch => seconds($t) });
 }
-else { fail(2, "unknown command '$cmd' (choose | window | wal-verify | canary | gap | time)"); }
+else { fail(2, "unknown command '$cmd' (choose | window | wal-verify | canary | gap | lsn-after | time)"); }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# backup.sh: take a base backup of the running primary with `wal-g backup-push "$PGDATA"`
+# (CronJob ternent-postgres-backup; mounts the primary's PVC, runs next to the Postgres pod).
+#
+# Inputs (environment):
+#   PGDATA                         data directory of the primary (/var/lib/postgresql/data/pgdata)
+#   PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE   connection WAL-G uses to start/stop the backup
+#   TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*,
+#   WALG_COMPRESSION_METHOD, WALG_UPLOAD_CONCURRENCY
+# Output: one JSON line {"backup","startedAt","finishedAt","durationSeconds","walFileName",
+#   "compressedSize","uncompressedSize"} on stdout; WAL-G's log on stderr.
+# Exit codes: 0 backup written (its sentinel exists, so it is listed and restorable); 1 failed;
+#   2 bad input/config.
+set -euo pipefail
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
+
+require_env PGDATA WALG_S3_PREFIX PGHOST
+[ -f "$PGDATA/PG_VERSION" ] || die 2 "PGDATA=$PGDATA is not a data directory (no PG_VERSION); is the PVC mounted?"
+wait_for_postgres 120 || die 1 "PostgreSQL at $PGHOST:${PGPORT:-5432} does not accept connections"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+started=$(now_utc)
+t0=$(now_ms)
+log "backup-push $PGDATA to $WALG_S3_PREFIX"
+if ! walg backup-push "$PGDATA" 2>&1 | tee "$tmp/walg.log" >&2; then
+    die 1 "wal-g backup-push failed (log above); no new backup was listed. Check storage access and pg_stat_archiver, then rerun"
+fi
+duration=$(seconds_since "$t0")
+
+name=$(sed -n 's/.*Wrote backup with name \(base_[0-9A-F_D]*\).*/\1/p' "$tmp/walg.log" | tail -n 1)
+walg backup-list --detail --json >"$tmp/list.json" || die 1 "backup-push succeeded but backup-list failed"
+plan choose "${name:-latest}" <"$tmp/list.json" >"$tmp/backup.json" || die 1 "backup ${name:-LATEST} is not in the backup list"
+
+perl -MJSON::PP -e '
+    my $b = decode_json(do { local $/; <STDIN> });
+    my $j = JSON::PP->new->canonical;
+    print $j->encode({ backup => $b->{backup_name}, startedAt => $ARGV[0], finishedAt => $b->{finish_time},
+        durationSeconds => 0 + $ARGV[1], walFileName => $b->{wal_file_name},
+        compressedSize => $b->{compressed_size}, uncompressedSize => $b->{uncompressed_size} }), "\n";
+' "$started" "$duration" <"$tmp/backup.json"
+log "backup $(sed -n 's/.*"backup_name":"\([^"]*\)".*/\1/p' "$tmp/backup.json") written in ${duration}s"

@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# common.sh: helpers sourced by the bash scripts (not run on its own).
+#   . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
+# Provides: log, die, require_env, walg, plan, json_line, pg_query, wait_for_postgres, now_utc, now_ms,
+#   seconds_since.
+# Inputs (environment): TERNENT_BIN (wal-g directory, default /ternent/bin),
+#   TERNENT_SCRIPTS (scripts directory, default /ternent/scripts), PG* for pg_query.
+
+TERNENT_BIN=${TERNENT_BIN:-/ternent/bin}
+TERNENT_SCRIPTS=${TERNENT_SCRIPTS:-/ternent/scripts}
+SCRIPT_NAME=${SCRIPT_NAME:-$(basename "$0" .sh)}
+
+# Text for people, on stderr.
+log() { printf '%s %s: %s\n' "$(date -u +%H:%M:%SZ)" "$SCRIPT_NAME" "$*" >&2; }
+
+# die CODE MESSAGE: log and exit with CODE (1 failure, 2 bad input/config, 3 refused).
+die() {
+    local code=$1
+    shift
+    log "ERROR: $*"
+    exit "$code"
+}
+
+# require_env VAR...: exit 2 naming the first variable that is unset or empty.
+require_env() {
+    local v
+    for v in "$@"; do
+        [ -n "${!v:-}" ] || die 2 "$v is required (see the header of $SCRIPT_NAME.sh)"
+    done
+}
+
+walg() { "$TERNENT_BIN/wal-g" "$@"; }
+
+# The decisions that need no database (restore-plan.pl).
+plan() { perl "$TERNENT_SCRIPTS/restore-plan.pl" "$@"; }
+
+# json_line key=string key:=<raw JSON> ...: one JSON object on stdout, keys in the given order.
+# A raw value that is empty becomes null; an invalid raw value is a bug and fails.
+json_line() {
+    perl -MJSON::PP -e '
+        my $j = JSON::PP->new->allow_nonref->canonical;
+        my @parts;
+        for my $arg (@ARGV) {
+            my ($k, $raw, $v) = $arg =~ /^([^=:]+)(:?)=(.*)$/s or die "json_line: bad argument $arg\n";
+            my $val = !$raw ? $j->encode($v) : $v eq "" ? "null" : $j->encode($j->decode($v));
+            push @parts, $j->encode($k) . ":" . $val;
+        }
+        print "{" . join(",", @parts) . "}\n";
+    ' -- "$@"
+}
+
+# pg_query SQL [psql options]: unaligned, tuples only, stops at the first error.
+pg_query() {
+    local sql=$1
+    shift
+    psql -X -q -A -t -v ON_ERROR_STOP=1 "$@" -c "$sql"
+}
+
+# wait_for_postgres SECONDS [pg_isready options]: until the server accepts connections.
+wait_for_postgres() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until pg_isready -q "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 1
+    done
+}
+
+now_utc() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+now_ms() { date +%s%3N; }
+# seconds_since MS: seconds (3 decimals) elapsed since a now_ms value.
+seconds_since() { perl -e 'printf "%.3f", ($ARGV[1] - $ARGV[0]) / 1000' "$1" "$(now_ms)"; }

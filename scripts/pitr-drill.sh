@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# pitr-drill.sh: prove point-in-time recovery to a time T (CronJob ternent-postgres-pitr-drill in
+# backend-dr, read-only key).
+#   1. T = TERNENT_PITR_TARGET, or with `random` a time inside the PITR window: from the finish of the
+#      oldest base backup whose WAL is continuous up to now - (canary interval + archive_timeout + slack),
+#      so that WAL up to T and a commit after T (the canary) are archived (restore-plan.pl window)
+#   2. restore.sh: newest backup finished before T, replay with recovery_target_time = T (+00), promote;
+#      a missing segment before T fails loudly, naming it
+#   3. smoke-checks.sh, then canary accuracy: the newest canary row must be <= T and
+#      >= T - (TERNENT_CANARY_INTERVAL_SECONDS + TERNENT_ARCHIVE_TIMEOUT_SECONDS + slack)
+#   4. wal-g wal-verify integrity timeline --json for the backup's WAL up to where replay stopped (up to
+#      the end of the archive when recovery failed); MISSING_LOST segments are reported by name. Its
+#      exit code is 0 even on FAILURE, so the JSON is parsed.
+#
+# Inputs (environment):
+#   TERNENT_PITR_TARGET              random (default) | RFC 3339 time with zone
+#   TERNENT_CANARY_INTERVAL_SECONDS  canary schedule interval (required)
+#   TERNENT_ARCHIVE_TIMEOUT_SECONDS  archive_timeout of the primary (required)
+#   TERNENT_PITR_SLACK_SECONDS       extra tolerance for scheduling and clocks (default 60)
+#   TERNENT_WORKDIR, TERNENT_SMOKE_SQL, PGUSER, PGDATABASE, TERNENT_RESTORE_TIMEOUT_SECONDS,
+#   TERNENT_DRILL_KEEP, TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*
+# Output: one JSON verdict line {"drill":"pitr","ok","target","window","backup","rtoSeconds",
+#   "checks":{restore,connect,catalog,canary,smokeSql,canaryAccuracy,walIntegrity},"newestCanary",
+#   "canaryLagSeconds","lostSegments":[…],"missingSegment","reason","restore":{…}}.
+# Exit codes: 0 drill passed; 1 drill failed; 2 bad input/config.
+set -euo pipefail
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
+
+require_env WALG_S3_PREFIX TERNENT_CANARY_INTERVAL_SECONDS TERNENT_ARCHIVE_TIMEOUT_SECONDS
+interval=$TERNENT_CANARY_INTERVAL_SECONDS
+archive_timeout=$TERNENT_ARCHIVE_TIMEOUT_SECONDS
+slack=${TERNENT_PITR_SLACK_SECONDS:-60}
+for v in TERNENT_CANARY_INTERVAL_SECONDS TERNENT_ARCHIVE_TIMEOUT_SECONDS TERNENT_PITR_SLACK_SECONDS; do
+    val=${!v:-$slack}
+    [[ "$val" =~ ^[0-9]+$ ]] || die 2 "$v='$val' is not a whole number of seconds"
+done
+target_in=${TERNENT_PITR_TARGET:-random}
+max_lag=$((interval + archive_timeout + slack))
+
+base=${TERNENT_WORKDIR:-/ternent/work}
+mkdir -p "$base"
+work=$(mktemp -d "$base/pd.XXXXXX")
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+    pg_ctl -D "$work/pgdata" stop -m fast -w -s >/dev/null 2>&1 || true
+    [ "${TERNENT_DRILL_KEEP:-false}" = true ] || rm -rf "$work"
+}
+trap cleanup EXIT
+started=$(now_utc)
+t0=$(now_ms)
+
+verdict() { # verdict FIELD=... (json_line arguments): print, log and exit
+    local line passed
+    line=$(json_line drill=pitr "$@" startedAt="$started" finishedAt="$(now_utc)")
+    printf '%s\n' "$line"
+    passed=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{ok} ? "true" : "false"' "$line")
+    if [ "$passed" = true ]; then
+        log "PITR drill PASSED: target $target, RTO ${rto}s, newest canary ${canary_lag}s before T"
+        exit 0
+    fi
+    die 1 "PITR drill FAILED: $(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{reason}' "$line")"
+}
+
+# --- 1. the target ---------------------------------------------------------------------------------
+window_json=""
+if [ "$target_in" = random ]; then
+    walg wal-show --detailed-json >"$work/wal-show.json" 2>"$work/wal-show.err" \
+        || die 1 "wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
+    if ! window_json=$(plan window "$(now_utc)" "$interval" "$archive_timeout" "$slack" <"$work/wal-show.json" 2>"$work/plan.err"); then
+        target=""
+        rto=""
+        canary_lag=""
+        verdict ok:=false target= reason="$(sed 's/^restore-plan: //' "$work/plan.err")"
+    fi
+    target=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target}' "$window_json")
+else
+    target_norm=$(plan time "$target_in") || die 2 "TERNENT_PITR_TARGET='$target_in' must be 'random' or an RFC 3339 time with a zone"
+    target=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{time}' "$target_norm")
+fi
+log "PITR drill: target $target (window ${window_json:-given})"
+
+# --- 2. restore to T -------------------------------------------------------------------------------
+rc=0
+restore_json=$(TERNENT_WORKDIR=$work PGDATA=$work/pgdata TERNENT_RESTORE_TARGET=$target \
+    TERNENT_RESTORE_KEEP_RUNNING=true "$TERNENT_SCRIPTS/restore.sh") || rc=$?
+[ "$rc" -ne 2 ] || die 2 "restore.sh rejected its input: $restore_json"
+restore_status=$([ "$rc" -eq 0 ] && echo pass || echo fail)
+rfield() { perl -MJSON::PP -e 'my $r = eval { decode_json($ARGV[0]) } // {}; my $v = $r; $v = ref $v eq "HASH" ? $v->{$_} : undef for split /\./, $ARGV[1]; print defined $v ? $v : ""' "$restore_json" "$1"; }
+backup=$(rfield backup)
+
+# --- 3. smoke checks and canary accuracy ----------------------------------------------------------
+smoke_json='{"ok":false,"checks":{}}'
+rto=""
+canary_json='{}'
+accuracy=fail
+if [ "$rc" -eq 0 ]; then
+    smoke_json=$(PGHOST=$work/sock PGPORT=5432 "$TERNENT_SCRIPTS/smoke-checks.sh") || true
+    rto=$(seconds_since "$t0")
+    newest=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{newestCanary} // ""' "$smoke_json")
+    if canary_json=$(plan canary "$target" "$newest" "$max_lag"); then accuracy=pass; fi
+fi
+canary_lag=$(perl -MJSON::PP -e 'my $v = (eval { decode_json($ARGV[0]) } // {})->{lag_seconds}; print defined $v ? $v : ""' "$canary_json")
+
+# --- 4. WAL integrity from the backup up to where replay stopped (or the end of the archive) -------
+verify_json='{}'
+integrity=skipped
+if [ -n "$backup" ]; then
+    wal_file=$(rfield backupInfo.wal_file_name)
+    tli=$((16#${wal_file:0:8}))
+    lsn=$(rfield recovery.redo_done_lsn)
+    if [ "$rc" -ne 0 ] || [ -z "$lsn" ]; then
+        [ -s "$work/wal-show.json" ] || walg wal-show --detailed-json >"$work/wal-show.json" 2>/dev/null || true
+        end=$(perl -MJSON::PP -e 'my ($tl) = grep { $_->{id} == $ARGV[0] } @{ decode_json(do { local $/; <STDIN> }) }; print $tl ? $tl->{end_segment} : ""' "$tli" <"$work/wal-show.json" 2>/dev/null || true)
+        if [ -n "$end" ]; then lsn=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{lsn}' "$(plan lsn-after "$end")"); fi
+    fi
+    if [ -n "$lsn" ]; then
+        if walg wal-verify integrity timeline --json --timeline "$tli" --lsn "$lsn" --backup-name "$backup" \
+            >"$work/wal-verify.json" 2>"$work/wal-verify.err"; then
+            if verify_json=$(plan wal-verify <"$work/wal-verify.json"); then integrity=pass; else integrity=fail; fi
+        else
+            integrity=fail
+            verify_json=$(json_line error="wal-verify failed: $(tail -n 2 "$work/wal-verify.err")")
+        fi
+    fi
+fi
+
+# --- verdict ----------------------------------------------------------------------------------------
+checks=$(perl -MJSON::PP -e '
+    my ($smoke, %extra) = @ARGV;
+    my $s = decode_json($smoke);
+    print JSON::PP->new->canonical->encode({ %{ $s->{checks} // {} }, %extra });
+' "$smoke_json" restore "$restore_status" canaryAccuracy "$accuracy" walIntegrity "$integrity")
+reason=$(perl -MJSON::PP -e '
+    my ($checks, $restore, $smoke, $canary, $verify) = map { eval { decode_json($_) } // {} } @ARGV;
+    my @r;
+    push @r, $restore->{reason} if $restore->{reason};
+    push @r, map { "$_: $smoke->{errors}{$_}" } sort keys %{ $smoke->{errors} // {} };
+    push @r, "canary: $canary->{reason}" if $canary->{reason} && $checks->{canaryAccuracy} eq "fail";
+    push @r, "wal-verify: integrity $verify->{integrity}, lost " . join(", ", @{ $verify->{lost} }) if $verify->{lost} && @{ $verify->{lost} };
+    push @r, $verify->{error} if $verify->{error};
+    push @r, "check $_ failed" for grep { $checks->{$_} eq "fail" && !@r } sort keys %$checks;
+    print join("; ", @r);
+' "$checks" "$restore_json" "$smoke_json" "$canary_json" "$verify_json")
+ok=$(perl -MJSON::PP -e 'my $c = decode_json($ARGV[0]); print((grep { $_ eq "fail" } values %$c) ? "false" : "true")' "$checks")
+[ "$restore_status" = pass ] || ok=false
+lost=$(perl -MJSON::PP -e 'print encode_json((eval { decode_json($ARGV[0]) } // {})->{lost} // [])' "$verify_json")
+verdict ok:="$ok" target="$target" window:="$window_json" backup="$backup" rtoSeconds:="$rto" \
+    checks:="$checks" newestCanary:="$(perl -MJSON::PP -e 'print encode_json([decode_json($ARGV[0])->{newestCanary}]) =~ s/^\[|\]$//gr' "$smoke_json")" \
+    canaryLagSeconds:="$canary_lag" maxCanaryLagSeconds:="$max_lag" lostSegments:="$lost" \
+    missingSegment="$(rfield missingSegment)" walVerify:="$verify_json" reason="$reason" restore:="$restore_json"

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# restore.sh: restore a base backup and replay archived WAL into an EMPTY data directory, then bring
+# PostgreSQL up on it, promoted. The shared core of restore-drill.sh, pitr-drill.sh and the recovery
+# Job ternent-postgres-restore-g<N>.
+#   1. choose the base backup (restore-plan.pl choose): latest | the named one | newest finished before T
+#   2. wal-g backup-fetch into PGDATA (refused unless PGDATA is missing or empty: never overwrites data)
+#   3. check PG_VERSION (= this PostgreSQL's major), global/pg_control, backup_label
+#   4. recovery settings in $TERNENT_WORKDIR/restore.conf: restore_command via restore-command.sh,
+#      archive_mode=off (a restore never writes to the archive), recovery_target_action=promote and
+#        latest -> no target: replay everything, then check that replay reached the end of the archive
+#                  (without a target PostgreSQL silently promotes at the first missing segment)
+#        time T -> recovery_target_time = 'T' written as UTC with an explicit +00 offset
+#        name   -> recovery_target = 'immediate': the backup's own consistent end point
+#   5. start PostgreSQL on a unix socket in $TERNENT_WORKDIR/sock (no TCP), wait for promotion; "recovery
+#      ended before configured recovery target was reached" or a fatal restore_command fails loudly,
+#      naming the missing segment (logged by restore-command.sh)
+#   6. leave the server running (drills) or shut it down cleanly (recovery Job)
+#
+# Inputs (environment):
+#   PGDATA                          target data directory: must not exist or be empty
+#   TERNENT_RESTORE_TARGET          latest (default) | RFC 3339 time with zone | base_<24 hex>
+#   TERNENT_RESTORE_KEEP_RUNNING    true: leave the server running (stop it with pg_ctl -D "$PGDATA" stop);
+#                                   false (default): fast shutdown after promotion
+#   TERNENT_RESTORE_TIMEOUT_SECONDS replay timeout (default 3600)
+#   TERNENT_WORKDIR                 scratch for socket, log and settings (default /ternent/work)
+#   PGUSER, PGDATABASE              role and database of the post-recovery check (trust over the socket;
+#                                   defaults postgres/postgres)
+#   TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*, WALG_DOWNLOAD_CONCURRENCY
+# Output: one JSON line {"ok","backup",…,"socketDir","port","running","reason","missingSegment"};
+#   progress on stderr. The server log is $TERNENT_WORKDIR/postgres.log.
+# Exit codes: 0 restored and promoted; 1 failed (fetch, checks, recovery error, target not reached,
+#   gap in the archive); 2 bad input/config; 3 refused (PGDATA not empty).
+set -euo pipefail
+# shellcheck source=common.sh source-path=SCRIPTDIR
+. "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
+
+require_env PGDATA WALG_S3_PREFIX
+target=${TERNENT_RESTORE_TARGET:-latest}
+keep_running=${TERNENT_RESTORE_KEEP_RUNNING:-false}
+timeout_s=${TERNENT_RESTORE_TIMEOUT_SECONDS:-3600}
+work=${TERNENT_WORKDIR:-/ternent/work}
+db_user=${PGUSER:-postgres}
+db_name=${PGDATABASE:-postgres}
+case "$keep_running" in true | false) ;; *) die 2 "TERNENT_RESTORE_KEEP_RUNNING='$keep_running' must be true or false" ;; esac
+[[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die 2 "TERNENT_RESTORE_TIMEOUT_SECONDS='$timeout_s' is not a positive number of seconds"
+# These paths go into postgresql settings and pg_ctl options unquoted.
+for p in "$PGDATA" "$work" "$TERNENT_SCRIPTS"; do
+    [[ "$p" =~ ^/[A-Za-z0-9._/-]+$ ]] || die 2 "path '$p' must be absolute and contain only letters, digits, . _ - /"
+done
+
+sock="$work/sock"
+port=5432
+pglog="$work/postgres.log"
+conf="$work/restore.conf"
+t0=$(now_ms)
+started=$(now_utc)
+backup=""
+backup_json="{}"
+fetch_s=""
+replay_s=""
+ok=false
+running=false
+reason=""
+missing=""
+
+# The one JSON line, whatever happened.
+report() {
+    json_line ok:="$ok" backup="$backup" target="$target" startedAt="$started" finishedAt="$(now_utc)" \
+        totalSeconds:="$(seconds_since "$t0")" fetchSeconds:="$fetch_s" replaySeconds:="$replay_s" \
+        backupInfo:="$backup_json" recovery:="${recovery_json:-}" \
+        pgdata="$PGDATA" socketDir="$sock" port:="$port" log="$pglog" running:="$running" \
+        reason="$reason" missingSegment="$missing"
+}
+fail() {
+    reason=$2
+    report
+    die "$1" "$2"
+}
+
+# --- 1. choose the base backup --------------------------------------------------------------------
+mkdir -p "$work"
+walg backup-list --detail --json >"$work/backups.json" 2>"$work/backup-list.err" \
+    || fail 1 "wal-g backup-list failed: $(tail -n 3 "$work/backup-list.err")"
+rc=0
+backup_json=$(plan choose "$target" <"$work/backups.json" 2>"$work/plan.err") || rc=$?
+if [ "$rc" -ne 0 ]; then
+    backup_json="{}"
+    fail "$([ "$rc" -eq 2 ] && echo 2 || echo 1)" "$(sed 's/^restore-plan: //' "$work/plan.err")"
+fi
+backup=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{backup_name}' "$backup_json")
+target_kind=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target_kind}' "$backup_json")
+target_time=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target_time} // ""' "$backup_json")
+log "restoring $backup for target $target into $PGDATA"
+
+# --- 2. fetch into an empty directory ------------------------------------------------------------
+if [ -e "$PGDATA" ]; then
+    [ -d "$PGDATA" ] || fail 3 "PGDATA=$PGDATA exists and is not a directory; refusing to touch it"
+    [ -z "$(ls -A "$PGDATA")" ] || fail 3 "PGDATA=$PGDATA is not empty; a restore never overwrites data (use a fresh directory or volume)"
+fi
+mkdir -p "$PGDATA"
+chmod 0700 "$PGDATA"
+tf=$(now_ms)
+walg backup-fetch "$PGDATA" "$backup" 2>"$work/backup-fetch.log" \
+    || fail 1 "wal-g backup-fetch $backup failed: $(tail -n 3 "$work/backup-fetch.log")"
+fetch_s=$(seconds_since "$tf")
+log "fetched $backup in ${fetch_s}s"
+
+# --- 3. what a data directory restored from a base backup must hold -------------------------------
+pg_major=$(postgres --version | sed -n 's/.* \([0-9][0-9]*\)\.[0-9].*/\1/p')
+[ -f "$PGDATA/PG_VERSION" ] || fail 1 "restored directory has no PG_VERSION"
+[ "$(cat "$PGDATA/PG_VERSION")" = "$pg_major" ] \
+    || fail 1 "backup is PostgreSQL $(cat "$PGDATA/PG_VERSION"), this image runs PostgreSQL $pg_major"
+[ -s "$PGDATA/global/pg_control" ] || fail 1 "restored directory has no global/pg_control"
+[ -s "$PGDATA/backup_label" ] || fail 1 "restored directory has no backup_label (not a base backup?)"
+
+# --- 4. recovery settings ------------------------------------------------------------------------
+mkdir -p "$sock"
+chmod 0700 "$sock"
+printf 'local all all trust\n' >"$work/pg_hba.conf"
+{
+    echo "# written by restore.sh for $backup, target $target"
+    echo "listen_addresses = ''"
+    echo "port = $port"
+    echo "unix_socket_directories = '$sock'"
+    echo "hba_file = '$work/pg_hba.conf'"
+    # No read-only queries during recovery, so the standby parameter checks against the old primary's
+    # max_connections & co. do not apply.
+    echo "hot_standby = off"
+    echo "archive_mode = off"
+    echo "restore_command = '$TERNENT_SCRIPTS/restore-command.sh %f %p'"
+    echo "recovery_target_timeline = 'latest'"
+    echo "recovery_target_action = 'promote'"
+    case "$target_kind" in
+        time) echo "recovery_target_time = '$target_time'" ;;
+        name) echo "recovery_target = 'immediate'" ;;
+    esac
+} >"$conf"
+touch "$PGDATA/recovery.signal"
+: >"$pglog"
+
+# --- 5. replay and promote -----------------------------------------------------------------------
+log "starting PostgreSQL on $sock (replay up to ${target_time:-${target}})"
+tr=$(now_ms)
+# archive_mode=off also on the command line: it beats a postgresql.auto.conf from the old primary.
+# pg_ctl -w returns once the postmaster is up (or died); it does not wait for the end of recovery.
+pg_ctl -D "$PGDATA" -l "$pglog" -w -t "$timeout_s" -s -o "-c config_file=$conf -c archive_mode=off" start || true
+# With hot_standby=off the server accepts connections only once recovery has ended and it promoted
+# (polling with connections would fill the log with FATALs, so watch the log); if recovery fails,
+# the postmaster exits.
+deadline=$((SECONDS + timeout_s))
+while pg_ctl -D "$PGDATA" status >/dev/null 2>&1 && ! grep -q 'database system is ready to accept connections' "$pglog"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        pg_ctl -D "$PGDATA" stop -m immediate -s || true
+        fail 1 "recovery did not finish within TERNENT_RESTORE_TIMEOUT_SECONDS=$timeout_s s (log: $pglog)"
+    fi
+    sleep 0.2
+done
+replay_s=$(seconds_since "$tr")
+
+# What the log says about this recovery; restore-command.sh logged every file it did not find.
+recovery_json=$(perl -MJSON::PP -e '
+    my %r = (timeline => undef, stopped => undef, redo_done_lsn => undef, last_transaction_time => undef,
+             end_segment => undef, target_not_reached => JSON::PP::false, storage_error => undef, fatal => undef);
+    while (<STDIN>) {
+        chomp;
+        $r{end_segment} = $1 if /restore-command: not in archive: ([0-9A-F]{24})$/;
+        $r{storage_error} = $1 if /restore-command: FATAL (.*)/;
+        $r{timeline} = 0 + $1 if /selected new timeline ID: (\d+)/;
+        $r{stopped} = $1 if /(recovery stopping (?:before|after) .*)/;
+        $r{redo_done_lsn} = $1 if /redo done at ([0-9A-F]+\/[0-9A-F]+)/;
+        $r{last_transaction_time} = $1 if /last completed transaction was at log time (.+?)\s*$/;
+        $r{target_not_reached} = JSON::PP::true if /recovery ended before configured recovery target was reached/;
+        $r{fatal} = $1 if !defined $r{fatal} && /(?:FATAL|PANIC):\s+(.*)/;
+    }
+    print JSON::PP->new->canonical->encode(\%r);
+' <"$pglog")
+field() { perl -MJSON::PP -e 'my $v = decode_json($ARGV[0])->{$ARGV[1]}; print defined $v ? $v : ""' "$recovery_json" "$1"; }
+
+if ! pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
+    missing=$(field end_segment)
+    if [ "$(field target_not_reached)" = "1" ]; then
+        fail 1 "recovery ended before the target $target was reached: WAL segment ${missing:-?} is missing from the archive $WALG_S3_PREFIX (log: $pglog)"
+    elif [ -n "$(field storage_error)" ]; then
+        fail 1 "recovery stopped on a storage error: $(field storage_error) (log: $pglog)"
+    fi
+    fail 1 "PostgreSQL did not come up: $(field fatal) (log: $pglog)"
+fi
+running=true
+if [ "$(pg_query 'SELECT pg_is_in_recovery()' -h "$sock" -p "$port" -U "$db_user" -d "$db_name")" != "f" ]; then
+    fail 1 "PostgreSQL is up but still in recovery (log: $pglog)"
+fi
+log "promoted on timeline $(field timeline) after ${replay_s}s of replay"
+
+# Without a target, recovery ends quietly at the first missing segment: check that nothing newer exists.
+if [ "$target_kind" = latest ]; then
+    end=$(field end_segment)
+    [ -n "$end" ] || fail 1 "cannot tell where replay ended (restore-command.sh logged no missing segment; log: $pglog)"
+    walg wal-show --detailed-json >"$work/wal-show.json" 2>"$work/wal-show.err" \
+        || fail 1 "wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
+    if ! gap_json=$(plan gap "$end" <"$work/wal-show.json"); then
+        missing=$end
+        fail 1 "replay stopped at the missing WAL segment $end but the archive holds later segments: $gap_json"
+    fi
+fi
+
+if [ "$keep_running" = false ]; then
+    pg_ctl -D "$PGDATA" stop -m fast -w -s || fail 1 "clean shutdown after recovery failed (log: $pglog)"
+    running=false
+    rm -f "$PGDATA/postmaster.opts"
+fi
+ok=true
+report
+log "restored $backup (target $target) in $(seconds_since "$t0")s; server $([ "$running" = true ] && echo "running on $sock" || echo stopped)"
