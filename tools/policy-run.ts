@@ -634,8 +634,8 @@ export function loadPolicyConfig(file: string): ReconciledConfig {
     return parsePolicyPackConfig(doc);
 }
 
-/** Applies every policy to one stack's resources, as a preview with the policy pack does. */
-export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport> {
+/** The engine's view of one stack: the program's resources, the stack tags and the reconciled config. */
+export async function stackResources(opts: PolicyRunOptions): Promise<{ resources: EngineResource[]; ctx: AnalyzerContext; stackFile: string }> {
     const info = opts.pack ?? defaultPack();
     const given = typeof opts.policyConfig === "string" ? loadPolicyConfig(opts.policyConfig) : opts.policyConfig ?? {};
     for (const name of Object.keys(given)) {
@@ -656,9 +656,13 @@ export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport>
     for (const [k, v] of Object.entries(opts.stackTags ?? {})) {
         tags.set(k, v);
     }
-    const ctx: AnalyzerContext = {
-        pack: info, config, stackTags: freezeMap(tags), rootStackUrn: resources[0].urn,
-    };
+    const ctx: AnalyzerContext = { pack: info, config, stackTags: freezeMap(tags), rootStackUrn: resources[0].urn };
+    return { resources, ctx, stackFile };
+}
+
+/** Applies every policy to one stack's resources, as a preview with the policy pack does. */
+export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport> {
+    const { resources, ctx, stackFile } = await stackResources(opts);
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     for (const r of resources) {
@@ -670,7 +674,7 @@ export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport>
     diagnostics.push(...st.diagnostics);
     notApplicable.push(...st.notApplicable);
     return {
-        stack: opts.stack, stackFile, pack: info, resources, diagnostics, notApplicable,
+        stack: opts.stack, stackFile, pack: ctx.pack, resources, diagnostics, notApplicable,
         mandatory: diagnostics.filter((d) => d.enforcementLevel === "mandatory"),
         advisory: diagnostics.filter((d) => d.enforcementLevel === "advisory"),
     };

@@ -1,0 +1,391 @@
+// A stack built by hand after docs/architecture.md (names, namespaces, env contract, pod paths), as
+// the harness captures a program: URNs, parents, dependencies, propertyDependencies, inputs,
+// outputs (inputs plus what the provider computes) and options. Policy tests start from it, break
+// one thing, and run the policy through tools/policy-run.ts's analyzer, which builds the args the way
+// @pulumi/policy's server does. Independent of components/, so a policy test fails only for the policy.
+
+import { CapturedResource, PROJECT } from "../../tools/harness";
+import {
+    analyzeResource, analyzerContext, analyzeStack, Diagnostic, engineResources, NotApplicable, PackInfo, ReconciledConfig,
+} from "../../tools/policy-run";
+import { pack } from "../../policy/policies/all";
+import { ResourceValidationPolicy, StackValidationPolicy } from "../../policy/lib/sdk";
+
+export const BUCKET = "ternent-postgres-backups-prod";
+export const PREFIX = `s3://${BUCKET}/ternent-postgres`;
+export const SODIUM_HEX = "3f".repeat(32);
+export const RW_ACCESS_KEY = "DO00RWRWRWRWRWRWRWRW";
+export const RO_ACCESS_KEY = "DO00ROROROROROROROROR";
+const WALG_URL = "https://github.com/wal-g/wal-g/releases/download/v3.0.9/wal-g-pg-22.04-amd64.tar.gz";
+const WALG_SHA = "4f03ee4679db7f660bfd1b2b8291ac5df247cd2ec48074b60c112f4897299f24";
+
+export const POSTGRESQL_CONF = [
+    "listen_addresses = '*'",
+    "wal_level = replica",
+    "archive_mode = on",
+    "archive_command = '/ternent/scripts/archive-command.sh %p'",
+    "archive_timeout = 60",
+    "restore_command = '/ternent/scripts/restore-command.sh %f %p'",
+    "",
+].join("\n");
+
+export const SCRIPTS: Record<string, string> = {
+    "archive-command.sh": "#!/usr/bin/env bash\n# ships one WAL file\nset -euo pipefail\nexec \"${TERNENT_BIN:-/ternent/bin}/wal-g\" wal-push \"$1\"\n",
+    "walg-install.sh": "#!/bin/sh\nset -eu\ncurl -fsSL -o \"$d\" \"$WALG_URL\"\nactual=$(sha256sum \"$d\" | cut -d ' ' -f 1)\n" +
+        "[ \"$actual\" = \"$WALG_SHA256\" ] || exit 3\nmv \"$d\" \"$TERNENT_BIN/wal-g\"\n",
+    "backup.sh": "#!/bin/bash\nset -euo pipefail\nexec \"$TERNENT_BIN/wal-g\" backup-push \"$PGDATA\"\n",
+    "retention.sh": "#!/bin/bash\nset -euo pipefail\n\"$TERNENT_BIN/wal-g\" delete before \"$name\" --confirm\n",
+    "restore-drill.sh": "#!/bin/bash\nset -euo pipefail\n\"$TERNENT_BIN/wal-g\" backup-fetch \"$TERNENT_WORKDIR/data\" LATEST\n",
+    "pitr-drill.sh": "#!/bin/bash\nset -euo pipefail\n\"$TERNENT_BIN/wal-g\" backup-fetch \"$TERNENT_WORKDIR/data\" LATEST\n",
+};
+
+const SELECTOR = { "app.kubernetes.io/name": "ternent-postgres", "app.kubernetes.io/component": "database" };
+
+function labels(component: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": "ternent-postgres", "app.kubernetes.io/instance": "prod",
+        "app.kubernetes.io/component": component, "app.kubernetes.io/part-of": "ternent-postgres",
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+function clone<T>(v: T): T {
+    return JSON.parse(JSON.stringify(v)) as T;
+}
+
+type Props = Record<string, unknown>;
+
+class Builder {
+    readonly resources: CapturedResource[] = [];
+    constructor(readonly stack: string, readonly protect: boolean) {}
+
+    private urn(type: string, name: string, parent?: CapturedResource): string {
+        return `urn:pulumi:${this.stack}::${PROJECT}::${parent ? `${parent.type}$` : ""}${type}::${name}`;
+    }
+
+    component(type: string, name: string): CapturedResource {
+        const r: CapturedResource = {
+            urn: this.urn(type, name), type, name, custom: false, dependencies: [], propertyDependencies: {},
+            inputs: {}, secretPaths: [], outputs: {}, options: this.options(false),
+        };
+        this.resources.push(r);
+        return r;
+    }
+
+    custom(parent: CapturedResource, type: string, name: string, inputs: Props,
+        opts: { computed?: Props; deps?: Record<string, CapturedResource[]>; protect?: boolean } = {}): CapturedResource {
+        const propertyDependencies: Record<string, string[]> = {};
+        const all = new Set<string>();
+        for (const [k, list] of Object.entries(opts.deps ?? {})) {
+            propertyDependencies[k] = list.map((d) => d.urn);
+            list.forEach((d) => all.add(d.urn));
+        }
+        const r: CapturedResource = {
+            urn: this.urn(type, name, parent), type, name, custom: true, parent: parent.urn,
+            dependencies: [...all], propertyDependencies, inputs: clone(inputs), secretPaths: [],
+            outputs: { ...clone(inputs), ...clone(opts.computed ?? {}) },
+            options: this.options(Boolean(opts.protect) && this.protect),
+        };
+        this.resources.push(r);
+        return r;
+    }
+
+    private options(protect: boolean): CapturedResource["options"] {
+        return {
+            protect, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], replaceOnChanges: [],
+            additionalSecretOutputs: [],
+        };
+    }
+}
+
+const SECURITY = {
+    allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true,
+    runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: "RuntimeDefault" },
+};
+
+function installer(): Props {
+    return {
+        name: "walg-install", image: "curlimages/curl:8.11.1", command: ["/ternent/scripts/walg-install.sh"],
+        env: [
+            { name: "TERNENT_BIN", value: "/ternent/bin" },
+            { name: "WALG_VERSION", value: "v3.0.9" },
+            { name: "WALG_URL", value: WALG_URL },
+            { name: "WALG_SHA256", value: WALG_SHA },
+        ],
+        securityContext: SECURITY,
+        volumeMounts: [{ name: "scripts", mountPath: "/ternent/scripts", readOnly: true }, { name: "walg-bin", mountPath: "/ternent/bin" }],
+    };
+}
+
+function walgEnvFrom(): Props[] {
+    return [{ secretRef: { name: "ternent-postgres-backup" } }, { configMapRef: { name: "ternent-postgres-walg" } }];
+}
+
+function podSpec(containers: Props[], extra: Props = {}): Props {
+    return {
+        securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+        initContainers: [installer()],
+        containers,
+        volumes: [
+            { name: "scripts", configMap: { name: "ternent-postgres-scripts", defaultMode: 0o555 } },
+            { name: "walg-bin", emptyDir: {} },
+            { name: "work", emptyDir: {} },
+        ],
+        ...extra,
+    };
+}
+
+function jobContainer(name: string, script: string, env: Props[] = [], mounts: Props[] = []): Props {
+    return {
+        name, image: "postgres:15.18-bookworm", command: [`/ternent/scripts/${script}`],
+        env: [{ name: "TERNENT_BIN", value: "/ternent/bin" }, { name: "TERNENT_SCRIPTS", value: "/ternent/scripts" }, ...env],
+        envFrom: walgEnvFrom(),
+        securityContext: SECURITY,
+        volumeMounts: [
+            { name: "scripts", mountPath: "/ternent/scripts", readOnly: true }, { name: "walg-bin", mountPath: "/ternent/bin" },
+            { name: "work", mountPath: "/ternent/work" }, ...mounts,
+        ],
+    };
+}
+
+function cronJob(name: string, namespace: string, component: string, schedule: string, spec: Props): Props {
+    return {
+        metadata: { name, namespace, labels: labels(component) },
+        spec: {
+            schedule, concurrencyPolicy: "Forbid",
+            jobTemplate: { spec: { template: { metadata: { labels: labels(component) }, spec: { restartPolicy: "Never", ...spec } } } },
+        },
+    };
+}
+
+function walgSecretData(accessKey: string): Props {
+    return {
+        WALG_S3_PREFIX: PREFIX, AWS_ENDPOINT: "https://fra1.digitaloceanspaces.com", AWS_REGION: "fra1",
+        AWS_ACCESS_KEY_ID: accessKey, AWS_SECRET_ACCESS_KEY: `secret-of-${accessKey}`,
+        WALG_LIBSODIUM_KEY: SODIUM_HEX, WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
+    };
+}
+
+export interface ContractOptions {
+    readonly stack?: string;
+    /** Apply the protect option to stateful resources (default: true for "prod"). */
+    readonly protect?: boolean;
+}
+
+/** The contract's resources for one stack, as the harness would capture them. */
+export function contractStack(o: ContractOptions = {}): CapturedResource[] {
+    const stack = o.stack ?? "prod";
+    const b = new Builder(stack, o.protect ?? stack === "prod");
+    const T = "ternent-postgres:index:";
+
+    const storage = b.component(`${T}BackupStorage`, "storage");
+    const bucket = b.custom(storage, "digitalocean:index/spacesBucket:SpacesBucket", "storage-bucket", {
+        name: BUCKET, region: "fra1", acl: "private", forceDestroy: false,
+        lifecycleRules: [{ id: "abort-incomplete-multipart-uploads", enabled: true, abortIncompleteMultipartUploadDays: 2 }],
+    }, { computed: { bucketDomainName: `${BUCKET}.fra1.digitaloceanspaces.com`, endpoint: "fra1.digitaloceanspaces.com" }, protect: true });
+    const rwKey = b.custom(storage, "digitalocean:index/spacesKey:SpacesKey", "storage-readwrite-key", {
+        name: `${BUCKET}-readwrite`, grants: [{ bucket: BUCKET, permission: "readwrite" }],
+    }, { computed: { accessKey: RW_ACCESS_KEY, secretKey: `secret-of-${RW_ACCESS_KEY}` }, deps: { grants: [bucket] }, protect: true });
+    const roKey = b.custom(storage, "digitalocean:index/spacesKey:SpacesKey", "storage-dr-key", {
+        name: `${BUCKET}-dr`, grants: [{ bucket: BUCKET, permission: "read" }],
+    }, { computed: { accessKey: RO_ACCESS_KEY, secretKey: `secret-of-${RO_ACCESS_KEY}` }, deps: { grants: [bucket] }, protect: true });
+    const sodium = b.custom(storage, "random:index/randomPassword:RandomPassword", "storage-walg-libsodium-key", {
+        length: 64, lower: false, upper: false, numeric: true, special: true, overrideSpecial: "abcdef",
+    }, { computed: { result: SODIUM_HEX }, protect: true });
+
+    const pg = b.component(`${T}Postgres`, "postgres");
+    const pw = b.custom(pg, "random:index/randomPassword:RandomPassword", "postgres-password", { length: 32, special: false },
+        { computed: { result: "p".repeat(32) }, protect: true });
+    b.custom(pg, "kubernetes:core/v1:Secret", "postgres-credentials", {
+        metadata: { name: "ternent-postgres", namespace: "backend", labels: labels("database") },
+        stringData: { POSTGRES_USER: "ternent", POSTGRES_DB: "ternent", POSTGRES_PASSWORD: "p".repeat(32) },
+    }, { deps: { stringData: [pw] }, protect: true });
+    b.custom(pg, "kubernetes:core/v1:Secret", "postgres-backup-secret", {
+        metadata: { name: "ternent-postgres-backup", namespace: "backend", labels: labels("backup") },
+        stringData: walgSecretData(RW_ACCESS_KEY),
+    }, { deps: { stringData: [bucket, rwKey, sodium] }, protect: true });
+    b.custom(pg, "kubernetes:core/v1:ConfigMap", "postgres-config", {
+        metadata: { name: "ternent-postgres", namespace: "backend" }, data: { "postgresql.conf": POSTGRESQL_CONF },
+    });
+    for (const [ns, parent, prefix] of [["backend", pg, "postgres"]] as const) {
+        b.custom(parent, "kubernetes:core/v1:ConfigMap", `${prefix}-scripts`, { metadata: { name: "ternent-postgres-scripts", namespace: ns }, data: SCRIPTS });
+        b.custom(parent, "kubernetes:core/v1:ConfigMap", `${prefix}-walg`, {
+            metadata: { name: "ternent-postgres-walg", namespace: ns },
+            data: { AWS_S3_FORCE_PATH_STYLE: "false", WALG_COMPRESSION_METHOD: "brotli", WALG_UPLOAD_CONCURRENCY: "4", WALG_DOWNLOAD_CONCURRENCY: "4" },
+        });
+    }
+    const postgresContainer = {
+        name: "postgres", image: "postgres:15.18-bookworm",
+        args: ["postgres", "-c", "config_file=/ternent/conf/postgresql.conf"],
+        env: [
+            { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }, { name: "TERNENT_BIN", value: "/ternent/bin" },
+            { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "ternent-postgres", key: "POSTGRES_PASSWORD" } } },
+        ],
+        envFrom: walgEnvFrom(),
+        securityContext: SECURITY,
+        volumeMounts: [
+            { name: "data", mountPath: "/var/lib/postgresql/data" }, { name: "conf", mountPath: "/ternent/conf", readOnly: true },
+            { name: "scripts", mountPath: "/ternent/scripts", readOnly: true }, { name: "walg-bin", mountPath: "/ternent/bin" },
+        ],
+    };
+    const stsSpec = podSpec([postgresContainer]);
+    (stsSpec.volumes as Props[]).push({ name: "conf", configMap: { name: "ternent-postgres" } });
+    b.custom(pg, "kubernetes:apps/v1:StatefulSet", "postgres-statefulset", {
+        metadata: { name: "ternent-postgres", namespace: "backend", labels: labels("database") },
+        spec: {
+            replicas: 1, serviceName: "ternent-postgres", selector: { matchLabels: SELECTOR },
+            template: { metadata: { labels: { ...labels("database"), ...SELECTOR } }, spec: stsSpec },
+            volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } }],
+        },
+    }, { protect: true });
+
+    const backups = b.component(`${T}Backups`, "backups");
+    const backupSpec = podSpec([jobContainer("backup", "backup.sh", [{ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }],
+        [{ name: "data", mountPath: "/var/lib/postgresql/data" }])], {
+        affinity: {
+            podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: SELECTOR }, topologyKey: "kubernetes.io/hostname" }],
+            },
+        },
+    });
+    (backupSpec.volumes as Props[]).push({ name: "data", persistentVolumeClaim: { claimName: "data-ternent-postgres-0" } });
+    b.custom(backups, "kubernetes:batch/v1:CronJob", "backups-backup", cronJob("ternent-postgres-backup", "backend", "backup", "0 2 * * *", backupSpec));
+    b.custom(backups, "kubernetes:batch/v1:CronJob", "backups-retention", cronJob("ternent-postgres-retention", "backend", "retention", "30 3 * * *",
+        podSpec([jobContainer("retention", "retention.sh", [
+            { name: "TERNENT_RETAIN_DAILY", value: "7" }, { name: "TERNENT_RETAIN_WEEKLY", value: "4" },
+            { name: "TERNENT_PITR_DAYS", value: "7" }, { name: "TERNENT_WEEKLY_DAY", value: "sunday" },
+            { name: "TERNENT_RETENTION_DRY_RUN", value: "false" },
+        ])])));
+
+    const dr = b.component(`${T}DisasterRecovery`, "dr");
+    b.custom(dr, "kubernetes:core/v1:Namespace", "dr-namespace", {
+        metadata: { name: "backend-dr", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+    });
+    b.custom(dr, "kubernetes:core/v1:Secret", "dr-backup-secret", {
+        metadata: { name: "ternent-postgres-backup", namespace: "backend-dr", labels: labels("restore-drill") },
+        stringData: walgSecretData(RO_ACCESS_KEY),
+    }, { deps: { stringData: [bucket, roKey, sodium] }, protect: true });
+    b.custom(dr, "kubernetes:core/v1:ConfigMap", "dr-scripts", { metadata: { name: "ternent-postgres-scripts", namespace: "backend-dr" }, data: SCRIPTS });
+    b.custom(dr, "kubernetes:core/v1:ConfigMap", "dr-walg", {
+        metadata: { name: "ternent-postgres-walg", namespace: "backend-dr" }, data: { AWS_S3_FORCE_PATH_STYLE: "false" },
+    });
+
+    const drills = b.component(`${T}Drills`, "drills");
+    b.custom(drills, "kubernetes:batch/v1:CronJob", "drills-restore-drill", cronJob("ternent-postgres-restore-drill", "backend-dr", "restore-drill",
+        "0 5 * * *", podSpec([jobContainer("restore-drill", "restore-drill.sh", [{ name: "TERNENT_WORKDIR", value: "/ternent/work" }])])));
+    b.custom(drills, "kubernetes:batch/v1:CronJob", "drills-pitr-drill", cronJob("ternent-postgres-pitr-drill", "backend-dr", "pitr-drill",
+        "0 6 1 * *", podSpec([jobContainer("pitr-drill", "pitr-drill.sh", [{ name: "TERNENT_PITR_TARGET", value: "random" }])])));
+    return b.resources;
+}
+
+/** A copy of the resources with `edit` applied to the inputs and outputs of the named resource. */
+export function edit(resources: readonly CapturedResource[], name: string, change: (props: Props) => void): CapturedResource[] {
+    let found = false;
+    const out = resources.map((r) => {
+        if (r.name !== name) {
+            return r;
+        }
+        found = true;
+        const inputs = clone(r.inputs);
+        const outputs = clone(r.outputs);
+        change(inputs);
+        change(outputs);
+        return { ...r, inputs, outputs };
+    });
+    if (!found) {
+        throw new Error(`fixture has no resource named ${name}`);
+    }
+    return out;
+}
+
+/** A copy with other fields of one resource changed (options, dependencies, …). */
+export function editResource(resources: readonly CapturedResource[], name: string,
+    change: (r: CapturedResource) => CapturedResource): CapturedResource[] {
+    if (!resources.some((r) => r.name === name)) {
+        throw new Error(`fixture has no resource named ${name}`);
+    }
+    return resources.map((r) => (r.name === name ? change(clone(r)) : r));
+}
+
+export function without(resources: readonly CapturedResource[], ...names: string[]): CapturedResource[] {
+    return resources.filter((r) => !names.includes(r.name));
+}
+
+/** The pod spec of a CronJob/StatefulSet fixture's props (for edits). */
+export function podOf(props: Props): Props {
+    const spec = props.spec as Props;
+    if (spec.jobTemplate) {
+        return ((((spec.jobTemplate as Props).spec as Props).template as Props).spec as Props);
+    }
+    return ((spec.template as Props).spec as Props);
+}
+
+/** The first app container of a fixture's pod spec (for edits). */
+export function containerOf(props: Props, index = 0): Props {
+    return (podOf(props).containers as Props[])[index];
+}
+
+/** Sets (or adds) an env var on a container. */
+export function setEnv(container: Props, name: string, value: Props | string): void {
+    const env = (container.env as Props[]) ?? (container.env = []);
+    const entry = typeof value === "string" ? { name, value } : { name, ...value };
+    const i = env.findIndex((e) => e.name === name);
+    if (i >= 0) {
+        env[i] = entry;
+    } else {
+        env.push(entry);
+    }
+}
+
+export function removeEnv(container: Props, name: string): void {
+    container.env = ((container.env as Props[]) ?? []).filter((e) => e.name !== name);
+}
+
+export interface PolicyResult {
+    readonly diagnostics: Diagnostic[];
+    readonly mandatory: Diagnostic[];
+    readonly advisory: Diagnostic[];
+    readonly notApplicable: NotApplicable[];
+    /** All mandatory messages joined, for regex assertions. */
+    readonly text: string;
+}
+
+export interface RunOptions {
+    readonly stack?: string;
+    readonly config?: ReconciledConfig;
+    readonly tags?: Record<string, string>;
+    /** Transform the engine resources before analysis (e.g. make values unknown). */
+    readonly transform?: (rs: ReturnType<typeof engineResources>) => ReturnType<typeof engineResources>;
+}
+
+/** Runs one policy over the resources like the engine: Analyze per resource, then AnalyzeStack. */
+export async function runPolicy(policy: ResourceValidationPolicy | StackValidationPolicy, captured: readonly CapturedResource[],
+    o: RunOptions = {}): Promise<PolicyResult> {
+    const stack = o.stack ?? stackOf(captured);
+    const info: PackInfo = { name: pack.name, version: "0.1.0", enforcementLevel: "mandatory", policies: [policy] };
+    const ctx = analyzerContext({ stack, pack: info, config: o.config, tags: o.tags });
+    let resources = engineResources(PROJECT, stack, captured, {});
+    if (o.transform) {
+        resources = o.transform(resources);
+    }
+    const diagnostics: Diagnostic[] = [];
+    const notApplicable: NotApplicable[] = [];
+    for (const r of resources) {
+        const res = await analyzeResource(ctx, r);
+        diagnostics.push(...res.diagnostics);
+        notApplicable.push(...res.notApplicable);
+    }
+    const st = await analyzeStack(ctx, resources);
+    diagnostics.push(...st.diagnostics);
+    notApplicable.push(...st.notApplicable);
+    const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
+    return {
+        diagnostics, mandatory, notApplicable,
+        advisory: diagnostics.filter((d) => d.enforcementLevel === "advisory"),
+        text: mandatory.map((d) => d.message).join("\n"),
+    };
+}
+
+function stackOf(resources: readonly CapturedResource[]): string {
+    return /^urn:pulumi:([^:]+)::/.exec(resources[0]?.urn ?? "")?.[1] ?? "prod";
+}

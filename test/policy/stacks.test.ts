@@ -1,0 +1,62 @@
+import { strict as assert } from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { REPO_ROOT } from "../../tools/harness";
+import { runPolicies } from "../../tools/policy-run";
+import { WEAKENINGS, prodText, writeWeakStacks } from "./weak-stacks";
+
+const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`);
+
+describe("the policy pack over the program's stacks (mock runtime)", function () {
+    this.timeout(120_000);
+
+    for (const stack of ["dev", "prod"]) {
+        it(`finds no mandatory violation in ${stack}`, async () => {
+            const r = await runPolicies({ stack });
+            assert.deepEqual(summary(r), []);
+            assert.ok(r.resources.length > 20, "the program registered its resources");
+        });
+    }
+
+    it("finds no mandatory violation in the first preview of prod, where generated values are unknown", async () => {
+        const r = await runPolicies({ stack: "prod", preview: true });
+        assert.deepEqual(summary(r), []);
+        assert.ok(r.resources.some((x) => JSON.stringify(x.outputs).includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9")), "some values are unknown");
+    });
+
+    describe("weakened copies of Pulumi.prod.yaml", () => {
+        let dir = "";
+        let files = new Map<string, string>();
+        before(() => {
+            ({ dir, files } = writeWeakStacks());
+        });
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        for (const w of WEAKENINGS) {
+            it(`refuses ${w.name} with policy ${w.policy}`, async () => {
+                const r = await runPolicies({ stack: "weak", stackFile: files.get(w.name)! });
+                const refused = new Set(r.mandatory.map((d) => d.policyName));
+                assert.ok(refused.has(w.policy), `expected ${w.policy}, got: ${summary(r).join("; ") || "no violation"}`);
+                assert.deepEqual([...refused], [w.policy], "only the weakened setting is refused");
+            });
+        }
+    });
+
+    it("refuses Pulumi.weak.yaml through `npm run policy -- --stack weak` with a non-zero exit naming the policy", async () => {
+        const file = path.join(REPO_ROOT, "Pulumi.weak.yaml");
+        assert.ok(!fs.existsSync(file), "Pulumi.weak.yaml must not exist before the test");
+        fs.writeFileSync(file, WEAKENINGS[0].change(prodText()));
+        try {
+            const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+                execFile("npm", ["run", "-s", "policy", "--", "--stack", "weak"], { cwd: REPO_ROOT, timeout: 110_000 },
+                    (err, out) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout: out }));
+            });
+            assert.equal(code, 1);
+            assert.match(stdout, /\[mandatory\] retention-daily-backups\n\s+resource: urn:pulumi:weak::ternent-postgres::.*CronJob::backups-retention/);
+            assert.match(stdout, /^policy: stack weak: 1 mandatory violation\(s\) \(retention-daily-backups\), .*: REFUSED$/m);
+        } finally {
+            fs.rmSync(file, { force: true });
+        }
+    });
+});
