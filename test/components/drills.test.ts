@@ -1,0 +1,54 @@
+import { strict as assert } from "assert";
+import { DEFAULTS } from "../../components/config";
+import { dependsOn, envOf, findAllK8s, findK8s, podSpecOf, runWith, stackRun } from "./helpers";
+
+const DR = "backend-dr";
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = Record<string, any>;
+
+describe("components/drills (Drills)", () => {
+    it("creates the restore and PITR drill CronJobs in backend-dr with their schedules and scripts", async () => {
+        const run = await stackRun("prod");
+        for (const [name, schedule, script] of [["ternent-postgres-restore-drill", "0 5 * * *", "restore-drill.sh"], ["ternent-postgres-pitr-drill", "0 6 1 * *", "pitr-drill.sh"]]) {
+            const job = findK8s(run, "CronJob", name, DR);
+            assert.equal((job.inputs.spec as Any).schedule, schedule);
+            assert.deepEqual((podSpecOf(job).containers[0] as Any).command, [`/ternent/scripts/${script}`]);
+        }
+    });
+
+    it("runs the drills with the DR Secret, a scratch emptyDir and the env of the contract", async () => {
+        const run = await runWith({ schedules: { ...DEFAULTS.schedules, canary: "*/10 * * * *" }, postgres: { archiveTimeoutSeconds: 30 } });
+        for (const name of ["ternent-postgres-restore-drill", "ternent-postgres-pitr-drill"]) {
+            const pod = podSpecOf(findK8s(run, "CronJob", name, DR)) as Any;
+            const main = pod.containers[0];
+            assert.deepEqual(main.envFrom, [{ secretRef: { name: "ternent-postgres-backup" } }, { configMapRef: { name: "ternent-postgres-walg" } }]);
+            const env = envOf(main);
+            assert.equal(env.TERNENT_WORKDIR, "/ternent/work");
+            assert.equal(env.TERNENT_CANARY_INTERVAL_SECONDS, "600");
+            assert.equal(env.TERNENT_ARCHIVE_TIMEOUT_SECONDS, "30");
+            const work = (main.volumeMounts as Any[]).find((m) => m.mountPath === "/ternent/work")!;
+            assert.ok((pod.volumes as Any[]).find((v) => v.name === work.name)!.emptyDir, name);
+            assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), `${name} mounts no PVC`);
+        }
+        const pitr = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-pitr-drill", DR)).containers[0] as Any);
+        assert.equal(pitr.TERNENT_PITR_TARGET, "random");
+        assert.equal(pitr.TERNENT_PITR_DAYS, "7");
+    });
+
+    it("creates the drills after the DR namespace, its Secret and the StatefulSet", async () => {
+        const run = await stackRun("prod");
+        for (const job of findAllK8s(run, "CronJob", undefined, DR)) {
+            assert.ok(dependsOn(run, job, findK8s(run, "Namespace", DR)), job.urn);
+            assert.ok(dependsOn(run, job, findK8s(run, "Secret", "ternent-postgres-backup", DR)), job.urn);
+            assert.ok(dependsOn(run, job, findK8s(run, "StatefulSet", "ternent-postgres", "backend")), job.urn);
+        }
+    });
+
+    it("removes a drill whose schedule is removed", async () => {
+        const schedules: Record<string, string> = { ...DEFAULTS.schedules };
+        delete schedules.restoreDrill;
+        const run = await runWith({ schedules });
+        assert.deepEqual(findAllK8s(run, "CronJob", "ternent-postgres-restore-drill"), []);
+        assert.equal(findAllK8s(run, "CronJob", "ternent-postgres-pitr-drill").length, 1);
+    });
+});
