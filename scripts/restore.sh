@@ -24,7 +24,8 @@
 #   TERNENT_RESTORE_TIMEOUT_SECONDS replay timeout (default 3600)
 #   TERNENT_WORKDIR                 scratch for socket, log and settings (default /ternent/work)
 #   PGUSER, PGDATABASE              role and database of the post-recovery check (trust over the socket;
-#                                   defaults postgres/postgres)
+#                                   fallbacks POSTGRES_USER/POSTGRES_DB, then postgres): the restored
+#                                   cluster only knows the primary's roles, so set them to postgres.user/database
 #   TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*, WALG_DOWNLOAD_CONCURRENCY
 # Output: one JSON line {"ok","backup",…,"socketDir","port","running","reason","missingSegment"};
 #   progress on stderr. The server log is $TERNENT_WORKDIR/postgres.log.
@@ -39,8 +40,8 @@ target=${TERNENT_RESTORE_TARGET:-latest}
 keep_running=${TERNENT_RESTORE_KEEP_RUNNING:-false}
 timeout_s=${TERNENT_RESTORE_TIMEOUT_SECONDS:-3600}
 work=${TERNENT_WORKDIR:-/ternent/work}
-db_user=${PGUSER:-postgres}
-db_name=${PGDATABASE:-postgres}
+db_user=${PGUSER:-${POSTGRES_USER:-postgres}}
+db_name=${PGDATABASE:-${POSTGRES_DB:-postgres}}
 case "$keep_running" in true | false) ;; *) die 2 "TERNENT_RESTORE_KEEP_RUNNING='$keep_running' must be true or false" ;; esac
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die 2 "TERNENT_RESTORE_TIMEOUT_SECONDS='$timeout_s' is not a positive number of seconds"
 # These paths go into postgresql settings and pg_ctl options unquoted.
@@ -186,9 +187,9 @@ if ! pg_ctl -D "$PGDATA" status >/dev/null 2>&1; then
     fail 1 "PostgreSQL did not come up: $(field fatal) (log: $pglog)"
 fi
 running=true
-if [ "$(pg_query 'SELECT pg_is_in_recovery()' -h "$sock" -p "$port" -U "$db_user" -d "$db_name")" != "f" ]; then
-    fail 1 "PostgreSQL is up but still in recovery (log: $pglog)"
-fi
+in_recovery=$(pg_query 'SELECT pg_is_in_recovery()' -h "$sock" -p "$port" -U "$db_user" -d "$db_name" 2>"$work/check.err") \
+    || fail 1 "PostgreSQL is up but the check as role $db_user on database $db_name failed: $(head -n 2 "$work/check.err") (set PGUSER/PGDATABASE)"
+[ "$in_recovery" = f ] || fail 1 "PostgreSQL is up but still in recovery (log: $pglog)"
 log "promoted on timeline $(field timeline) after ${replay_s}s of replay"
 
 # Without a target, recovery ends quietly at the first missing segment: check that nothing newer exists.

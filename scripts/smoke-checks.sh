@@ -3,7 +3,8 @@
 # pitr-drill.sh; also useful by hand after a recovery): connect, catalog query, canary table readable,
 # and the extra SQL in TERNENT_SMOKE_SQL.
 #
-# Inputs (environment): PGHOST (socket directory of the restored server), PGPORT, PGUSER, PGDATABASE;
+# Inputs (environment): PGHOST (socket directory of the restored server), PGPORT, PGUSER, PGDATABASE
+#   (fallbacks POSTGRES_USER/POSTGRES_DB, then postgres);
 #   TERNENT_SMOKE_SQL (optional SQL that must succeed); TERNENT_SCRIPTS.
 # Output: one JSON line {"ok":bool,"checks":{"connect","catalog","canary","smokeSql": "pass|fail|skipped"},
 #   "newestCanary":"<UTC RFC 3339>"|null,"canaryRows":N|null,"errors":{check: message}}.
@@ -12,7 +13,9 @@ set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 
-require_env PGHOST PGUSER PGDATABASE
+# The restored cluster only knows the primary's roles (see restore.sh).
+export PGUSER=${PGUSER:-${POSTGRES_USER:-postgres}} PGDATABASE=${PGDATABASE:-${POSTGRES_DB:-postgres}}
+require_env PGHOST
 declare -A result=([connect]=skipped [catalog]=skipped [canary]=skipped [smokeSql]=skipped)
 declare -A errors=()
 newest=""
