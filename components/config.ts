@@ -194,15 +194,26 @@ export const POLICY_MINIMUMS = {
     pitrDrillEverySeconds: 31 * 86_400,
 };
 
-/** Names of the policies a warning refers to (pack ternent-postgres-recoverability, policy/). */
+/** Names of the policies a warning refers to (pack ternent-postgres-recoverability, policy/policies/). */
 export const POLICY_NAMES = {
-    retention: "retention-minimums",
-    backupSchedule: "daily-base-backup",
+    retentionDaily: "retention-daily-backups",
+    retentionWeekly: "retention-weekly-backups",
+    pitrWindow: "retention-pitr-window",
+    backupSchedule: "base-backup-daily",
     retentionJob: "retention-job-scheduled",
-    archive: "wal-archiving",
-    drills: "drills-scheduled",
+    archive: "archive-timeout",
+    restoreDrill: "restore-drill-weekly",
+    pitrDrill: "pitr-drill-monthly",
     drKey: "dr-read-only-key",
 } as const;
+
+/** The policy that refuses a stack without this job (canary and verify are not policy-mandated). */
+const JOB_POLICY: { readonly [J in JobName]?: string } = {
+    backup: POLICY_NAMES.backupSchedule,
+    retention: POLICY_NAMES.retentionJob,
+    restoreDrill: POLICY_NAMES.restoreDrill,
+    pitrDrill: POLICY_NAMES.pitrDrill,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Parsing helpers.
@@ -761,8 +772,9 @@ function readSchedules(r: Reader, value: unknown): Schedules {
     const out: { [J in JobName]?: string } = {};
     for (const job of JOBS) {
         if (o[job] === undefined || o[job] === null) {
+            const policy = JOB_POLICY[job];
             r.warn(`${r.key(`schedules.${job}`)} is not set, so the ${job} job is off (a job runs iff its schedule is set)` +
-                (job === "canary" || job === "verify" ? "" : `; the policy pack refuses this (policy ${job === "backup" ? POLICY_NAMES.backupSchedule : job === "retention" ? POLICY_NAMES.retentionJob : POLICY_NAMES.drills})`));
+                (policy ? `; the policy pack refuses this (policy ${policy})` : ""));
             continue;
         }
         const cron = r.cron(`schedules.${job}`, o[job]);
@@ -850,11 +862,12 @@ function policyWarnings(r: Reader, postgres: PostgresConfig, spaces: SpacesConfi
             r.warn(`${r.key(path)} = ${value} is below the policy minimum of ${min} ${what}: the policy pack refuses it (policy ${policy})`);
         }
     };
-    below("retention.daily", retention.daily, POLICY_MINIMUMS.dailyBackups, POLICY_NAMES.retention, "daily backups");
-    below("retention.weekly", retention.weekly, POLICY_MINIMUMS.weeklyBackups, POLICY_NAMES.retention, "weekly backups");
-    below("retention.pitrDays", retention.pitrDays, POLICY_MINIMUMS.pitrDays, POLICY_NAMES.retention, "days of PITR");
+    below("retention.daily", retention.daily, POLICY_MINIMUMS.dailyBackups, POLICY_NAMES.retentionDaily, "daily backups");
+    below("retention.weekly", retention.weekly, POLICY_MINIMUMS.weeklyBackups, POLICY_NAMES.retentionWeekly, "weekly backups");
+    below("retention.pitrDays", retention.pitrDays, POLICY_MINIMUMS.pitrDays, POLICY_NAMES.pitrWindow, "days of PITR");
     if (retention.dryRun) {
-        r.warn(`${r.key("retention.dryRun")} = true: retention logs its plan but deletes nothing, so storage grows without bound`);
+        r.warn(`${r.key("retention.dryRun")} = true: retention logs its plan but deletes nothing, so storage grows without bound; ` +
+            `the policy pack refuses it (policy ${POLICY_NAMES.retentionJob})`);
     }
     if (postgres.archiveTimeoutSeconds > POLICY_MINIMUMS.maxArchiveTimeoutSeconds) {
         r.warn(`${r.key("postgres.archiveTimeoutSeconds")} = ${postgres.archiveTimeoutSeconds} is above the policy maximum of ` +
@@ -871,8 +884,8 @@ function policyWarnings(r: Reader, postgres: PostgresConfig, spaces: SpacesConfi
         }
     };
     every("backup", POLICY_MINIMUMS.backupEverySeconds, "once a day", POLICY_NAMES.backupSchedule);
-    every("restoreDrill", POLICY_MINIMUMS.restoreDrillEverySeconds, "once a week", POLICY_NAMES.drills);
-    every("pitrDrill", POLICY_MINIMUMS.pitrDrillEverySeconds, "once a month", POLICY_NAMES.drills);
+    every("restoreDrill", POLICY_MINIMUMS.restoreDrillEverySeconds, "once a week", POLICY_NAMES.restoreDrill);
+    every("pitrDrill", POLICY_MINIMUMS.pitrDrillEverySeconds, "once a month", POLICY_NAMES.pitrDrill);
     if (spaces.drKeyPermission !== "read") {
         r.warn(`${r.key("spaces.drKeyPermission")} = ${show(spaces.drKeyPermission)}: DR and the drills get a key that can change the backups; ` +
             `allowed by the policy pack is read only: it refuses this (policy ${POLICY_NAMES.drKey})`);

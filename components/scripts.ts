@@ -3,6 +3,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
+import { SCRIPTS } from "../lib/contract";
 
 /** The repository's scripts/ directory. */
 export const SCRIPTS_DIR = path.resolve(__dirname, "..", "scripts");
@@ -13,8 +14,14 @@ const KEY = /^[-._a-zA-Z0-9]+$/;
 
 export class ScriptsError extends Error {}
 
-/** Every file of `dir`, name → content (byte-exact UTF-8), sorted by name. */
-export function loadScripts(dir: string = SCRIPTS_DIR): Readonly<Record<string, string>> {
+/** The scripts the workloads run (lib/contract.ts SCRIPTS): each must be a file in scripts/. */
+export const REQUIRED_SCRIPTS: readonly string[] = Object.values(SCRIPTS);
+
+/**
+ * Every file of `dir`, name → content (byte-exact UTF-8), sorted by name. Throws when the directory
+ * is empty, not flat, or lacks a script a workload runs (a pod would fail at its first start).
+ */
+export function loadScripts(dir: string = SCRIPTS_DIR, required: readonly string[] = REQUIRED_SCRIPTS): Readonly<Record<string, string>> {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
         throw new ScriptsError(`scripts directory ${dir} does not exist: the pods run the files in it`);
     }
@@ -42,6 +49,10 @@ export function loadScripts(dir: string = SCRIPTS_DIR): Readonly<Record<string, 
     }
     if (Object.keys(out).length === 0) {
         throw new ScriptsError(`scripts directory ${dir} is empty: the pods run the files in it`);
+    }
+    const missing = missingScripts(out, required);
+    if (missing.length > 0) {
+        throw new ScriptsError(`scripts directory ${dir} lacks ${missing.join(", ")}: the pods run ${missing.length === 1 ? "it" : "them"}`);
     }
     if (total > CONFIGMAP_LIMIT_BYTES * 0.9) {
         throw new ScriptsError(`scripts in ${dir} total ${total} bytes: too close to the 1 MiB ConfigMap limit`);
