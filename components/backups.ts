@@ -121,14 +121,13 @@ export class Backups extends pulumi.ComponentResource {
                         script: SCRIPTS.verify,
                         containerName: "verify",
                         scriptsConfigMap: db.scriptsConfigMapName,
-                        walg: args.walg,
+                        // verify.sh asks PostgreSQL (pg_stat_archiver): no WAL-G, no bucket key.
                         env: {
                             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
                             TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS: String(args.verifyMaxArchiveAgeSeconds),
                         },
                         envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
-                        envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
-                        resources: JOB_RESOURCES,
+                        resources: SMALL_RESOURCES,
                     }),
                 ),
             }, childOpts(NAMES.verifyCronJob));

@@ -774,7 +774,8 @@ function readSchedules(r: Reader, value: unknown): Schedules {
         if (o[job] === undefined || o[job] === null) {
             const policy = JOB_POLICY[job];
             r.warn(`${r.key(`schedules.${job}`)} is not set, so the ${job} job is off (a job runs iff its schedule is set)` +
-                (policy ? `; the policy pack refuses this (policy ${policy})` : ""));
+                (policy ? `; the policy pack refuses this (policy ${policy})` : "") +
+                (job === "canary" ? "; the PITR drill proves its accuracy with canary rows and fails without them" : ""));
             continue;
         }
         const cron = r.cron(`schedules.${job}`, o[job]);

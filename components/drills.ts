@@ -25,8 +25,9 @@ export interface DrillsArgs {
     readonly restoreDrillSchedule?: string;
     /** 5-field cron of the PITR drill; no drill when absent. */
     readonly pitrDrillSchedule?: string;
-    /** retention.pitrDays: the PITR drill picks its target inside this window. */
-    readonly pitrDays: number;
+    /** Role and database of the smoke checks on the restored server (the primary's postgres.user/database). */
+    readonly pgUser: string;
+    readonly pgDatabase: string;
     /** Worst-case seconds between canary rows (absent when the canary is off). */
     readonly canaryIntervalSeconds?: number;
     /** postgres.archiveTimeoutSeconds. */
@@ -68,6 +69,9 @@ export class Drills extends pulumi.ComponentResource {
                         walg: args.walg,
                         env: {
                             TERNENT_WORKDIR: PATHS.work,
+                            // The restored cluster only knows the primary's roles.
+                            PGUSER: args.pgUser,
+                            PGDATABASE: args.pgDatabase,
                             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
                             ...(args.canaryIntervalSeconds !== undefined
                                 ? { TERNENT_CANARY_INTERVAL_SECONDS: String(args.canaryIntervalSeconds) } : {}),
@@ -89,9 +93,9 @@ export class Drills extends pulumi.ComponentResource {
             this.restoreDrill = drill("restore-drill", NAMES.restoreDrillCronJob, args.restoreDrillSchedule, SCRIPTS.restoreDrill, {});
         }
         if (args.pitrDrillSchedule) {
+            // pitr-drill.sh picks T inside the window the backups actually cover.
             this.pitrDrill = drill("pitr-drill", NAMES.pitrDrillCronJob, args.pitrDrillSchedule, SCRIPTS.pitrDrill, {
                 TERNENT_PITR_TARGET: "random",
-                TERNENT_PITR_DAYS: String(args.pitrDays),
             });
         }
         this.registerOutputs({});

@@ -127,6 +127,9 @@ export class Recovery extends pulumi.ComponentResource {
                                 PGDATA: PATHS.pgdata,
                                 TERNENT_WORKDIR: PATHS.work,
                                 TERNENT_RESTORE_TARGET: rec.target,
+                                // Role/database of restore.sh's post-recovery check: the primary's.
+                                PGUSER: args.postgres.user,
+                                PGDATABASE: args.postgres.database,
                                 ...walgTuning(args.walg),
                             },
                             envFrom: [{ secretRef: { name: secret.metadata.name } }],

@@ -38,6 +38,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
         assert.equal(env.TERNENT_RESTORE_TARGET, "2025-06-14T10:00:00Z");
         assert.equal(env.PGDATA, "/var/lib/postgresql/data/pgdata");
         assert.equal(env.TERNENT_WORKDIR, "/ternent/work");
+        assert.equal(env.PGUSER, "ternent");
         const claim = (pod.volumes as Any[]).find((v) => v.persistentVolumeClaim)!;
         assert.equal(claim.persistentVolumeClaim.claimName, "ternent-postgres-data-g1");
         const secretName = main.envFrom[0].secretRef.name;

@@ -67,11 +67,18 @@ describe("components/backups (Backups)", () => {
 
     it("installs the pinned WAL-G in every WAL-G job", async () => {
         const run = await stackRun("dev");
-        for (const name of ["ternent-postgres-backup", "ternent-postgres-retention", "ternent-postgres-verify"]) {
+        for (const name of ["ternent-postgres-backup", "ternent-postgres-retention"]) {
             const init = containersOf(findK8s(run, "CronJob", name, NS)).find((c) => c.name === "walg-install") as Any;
             assert.ok(init, name);
             assert.equal(envOf(init).WALG_SHA256, DEFAULTS.walg.sha256, name);
         }
+    });
+
+    it("gives the verify job no bucket key (it asks PostgreSQL, not the bucket)", async () => {
+        const run = await stackRun("dev");
+        const job = findK8s(run, "CronJob", "ternent-postgres-verify", NS);
+        assert.deepEqual(containersOf(job).map((c) => c.name), ["verify"]);
+        assert.equal((podSpecOf(job).containers[0] as Any).envFrom, undefined);
     });
 
     it("creates every job after the StatefulSet", async () => {

@@ -26,13 +26,14 @@ describe("components/drills (Drills)", () => {
             assert.equal(env.TERNENT_WORKDIR, "/ternent/work");
             assert.equal(env.TERNENT_CANARY_INTERVAL_SECONDS, "600");
             assert.equal(env.TERNENT_ARCHIVE_TIMEOUT_SECONDS, "30");
+            assert.equal(env.PGUSER, "ternent");
+            assert.equal(env.PGDATABASE, "ternent");
             const work = (main.volumeMounts as Any[]).find((m) => m.mountPath === "/ternent/work")!;
             assert.ok((pod.volumes as Any[]).find((v) => v.name === work.name)!.emptyDir, name);
             assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), `${name} mounts no PVC`);
         }
         const pitr = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-pitr-drill", DR)).containers[0] as Any);
         assert.equal(pitr.TERNENT_PITR_TARGET, "random");
-        assert.equal(pitr.TERNENT_PITR_DAYS, "7");
     });
 
     it("creates the drills after the DR namespace, its Secret and the StatefulSet", async () => {
