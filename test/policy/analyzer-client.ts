@@ -1,4 +1,6 @@
-// Talks to the real policy pack the way the Pulumi engine does: starts policy/index.ts (the
+// Talks to the real policy pack the way the Pulumi engine does: starts it with the entry point the
+// Node.js language host uses for policy packs (@pulumi/pulumi's cmd/run-policy-pack from the pack's
+// own node_modules, which type-checks index.ts with ts-node and the pack's tsconfig.json; the
 // PolicyPack prints its gRPC port), then calls GetAnalyzerInfo, Configure, ConfigureStack, Analyze
 // and AnalyzeStack with protobuf requests built from the same engine resources the offline runner
 // uses. The tests compare both, so tools/policy-run.ts is checked against @pulumi/policy's own server.
@@ -36,9 +38,10 @@ export interface PolicyInfo {
 export class PackServer {
     private constructor(private readonly child: ChildProcess, private readonly client: any) {}
 
-    /** Starts policy/index.ts under ts-node in the pack directory, as the language host runs it. */
-    static async start(timeoutMs = 90_000): Promise<PackServer> {
-        const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), "index.ts"], {
+    /** Starts the pack in its directory, as the language host runs it (engine address unused here). */
+    static async start(timeoutMs = 120_000): Promise<PackServer> {
+        const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [POLICY_DIR] });
+        const child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:0", "."], {
             cwd: POLICY_DIR, stdio: ["ignore", "pipe", "pipe"],
         });
         let stderr = "";

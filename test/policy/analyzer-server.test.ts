@@ -1,12 +1,15 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import { policies } from "../../policy/policies/all";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/values";
 import { PROJECT } from "../../tools/harness";
 import {
-    analyzeResource, analyzerContext, analyzeStack, defaultPack, Diagnostic, EngineResource, engineResources,
+    AnalyzerContext, analyzeResource, analyzerContext, analyzeStack, defaultPack, Diagnostic, EngineResource, engineResources,
+    stackResources,
 } from "../../tools/policy-run";
 import { PackServer, ServerDiagnostic } from "./analyzer-client";
 import { RO_ACCESS_KEY, RW_ACCESS_KEY, containerOf, contractStack, edit, editResource, setEnv } from "./fixtures";
+import { writeWeakStacks } from "./weak-stacks";
 
 type Props = Record<string, unknown>;
 
@@ -32,7 +35,23 @@ function troubledStack(): EngineResource[] {
 const key = (d: { policyName: string; urn: string; message: string; enforcementLevel: string }) =>
     `${d.enforcementLevel} ${d.policyName} ${d.urn}\n${d.message}`;
 
-describe("tools/policy-run.ts against the pack's own analyzer server (policy/index.ts over gRPC)", function () {
+/** Both analyzers over the same resources: [offline runner, pack server over gRPC]. */
+async function both(server: PackServer, ctx: AnalyzerContext, resources: readonly EngineResource[]): Promise<[Diagnostic[], ServerDiagnostic[]]> {
+    await server.configure(ctx.config, /^urn:pulumi:([^:]+)::/.exec(ctx.rootStackUrn)![1], PROJECT, ctx.stackTags);
+    const offline: Diagnostic[] = [];
+    const served: ServerDiagnostic[] = [];
+    for (const r of resources) {
+        offline.push(...(await analyzeResource(ctx, r)).diagnostics);
+        // The engine attributes resource diagnostics to the resource it analysed.
+        served.push(...(await server.analyze(r)).map((d) => ({ ...d, urn: d.urn || r.urn })));
+    }
+    offline.push(...(await analyzeStack(ctx, resources)).diagnostics);
+    // The engine attributes stack diagnostics without a URN to the root stack.
+    served.push(...(await server.analyzeStack(resources)).map((d) => ({ ...d, urn: d.urn || ctx.rootStackUrn })));
+    return [offline, served];
+}
+
+describe("tools/policy-run.ts against the pack's own analyzer server (policy/ started by run-policy-pack, over gRPC)", function () {
     this.timeout(180_000);
     let server: PackServer | undefined;
 
@@ -56,18 +75,7 @@ describe("tools/policy-run.ts against the pack's own analyzer server (policy/ind
         const resources = troubledStack();
         const config = { "archive-timeout": { properties: { maxArchiveTimeoutSeconds: 30 } } };
         const ctx = analyzerContext({ stack: "prod", config, tags: { environment: "production" } });
-        await server!.configure(ctx.config, "prod", PROJECT, ctx.stackTags);
-
-        const offline: Diagnostic[] = [];
-        const served: ServerDiagnostic[] = [];
-        for (const r of resources) {
-            offline.push(...(await analyzeResource(ctx, r)).diagnostics);
-            // The engine attributes resource diagnostics to the resource it analysed.
-            served.push(...(await server!.analyze(r)).map((d) => ({ ...d, urn: d.urn || r.urn })));
-        }
-        offline.push(...(await analyzeStack(ctx, resources)).diagnostics);
-        // The engine attributes stack diagnostics without a URN to the root stack.
-        served.push(...(await server!.analyzeStack(resources)).map((d) => ({ ...d, urn: d.urn || ctx.rootStackUrn })));
+        const [offline, served] = await both(server!, ctx, resources);
 
         const names = new Set(offline.map((d) => `${d.enforcementLevel}:${d.policyName}`));
         for (const expected of ["mandatory:retention-daily-backups", "mandatory:dr-read-only-key", "mandatory:container-images-pinned",
@@ -75,5 +83,17 @@ describe("tools/policy-run.ts against the pack's own analyzer server (policy/ind
             assert.ok(names.has(expected), `expected ${expected} among ${[...names].join(", ")}`);
         }
         assert.deepEqual(served.map(key).sort(), offline.map(key).sort());
+    });
+
+    it("gives the same diagnostics as the offline runner for the program's prod stack with 3 daily backups", async () => {
+        const { dir, files } = writeWeakStacks();
+        try {
+            const { resources, ctx } = await stackResources({ stack: "weak", stackFile: files.get("daily retention 3")! });
+            const [offline, served] = await both(server!, ctx, resources);
+            assert.deepEqual(offline.filter((d) => d.enforcementLevel === "mandatory").map((d) => d.policyName), ["retention-daily-backups"]);
+            assert.deepEqual(served.map(key).sort(), offline.map(key).sort());
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
