@@ -270,7 +270,8 @@ function checkImage(image: string): { tag?: string; error?: string } {
     const lastSlash = nameAndTag.lastIndexOf("/");
     const colon = nameAndTag.indexOf(":", lastSlash + 1);
     if (colon < 0) {
-        return { error: "is not pinned: allowed is <image>:<tag> with an explicit version tag (never untagged or latest)" };
+        // A digest alone pins the image completely.
+        return digest !== undefined ? {} : { error: "is not pinned: allowed is <image>:<tag> with an explicit version tag (never untagged or latest)" };
     }
     const tag = nameAndTag.slice(colon + 1);
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
@@ -652,7 +653,9 @@ function readPostgres(r: Reader, value: unknown): PostgresConfig {
     const img = checkImage(image);
     if (img.error) {
         r.problem("postgres.image", image, img.error);
-    } else if (img.tag) {
+    } else if (img.tag === undefined) {
+        r.warn(`${r.key("postgres.image")} = ${show(image)} is pinned by digest only: make sure it is a Debian-based PostgreSQL 15 image (the WAL-G build needs glibc)`);
+    } else {
         if (/alpine/i.test(img.tag)) {
             r.problem("postgres.image", image, "is an Alpine (musl) image: the pinned WAL-G build is for glibc; allowed are Debian-based PostgreSQL 15 tags (e.g. 15.18-bookworm)");
         } else if (!/^15(\.|-|$)/.test(img.tag)) {
@@ -725,11 +728,11 @@ function readWalg(r: Reader, value: unknown): WalgConfig {
     } else if (!url.includes(version)) {
         r.warn(`${r.key("walg.url")} = ${show(url)} does not mention ${r.key("walg.version")} = ${show(version)}: check that the asset is that release`);
     }
-    if (o.sha256 === undefined && (o.url !== undefined || o.version !== undefined)) {
+    if ((o.sha256 === undefined && (o.url !== undefined || o.version !== undefined)) || o.sha256 === "") {
         r.problems.push(`${r.key("walg.sha256")} is missing: walg.url/walg.version are set, so the digest of that asset must be set too ` +
             "(allowed: 64 lower-case hex digits, the sha256 of the file walg.url points at)");
     }
-    const sha256 = r.string("walg.sha256", o.sha256, d.sha256);
+    const sha256 = r.string("walg.sha256", o.sha256 === "" ? undefined : o.sha256, d.sha256);
     if (!SHA256.test(sha256)) {
         const why = /^[0-9a-fA-F]{64}$/.test(sha256) ? "has upper-case hex digits" : `has ${sha256.length} characters`;
         r.problem("walg.sha256", sha256, `${why}: allowed are exactly 64 lower-case hex digits (the sha256 of the file walg.url points at)`);

@@ -120,6 +120,19 @@ describe("components/config", () => {
             assert.match(msg, /64 lower-case hex digits/);
         });
 
+        it("refuses an empty sha256 as missing", () => {
+            const msg = problemsOf({ walg: { sha256: "" } });
+            assert.match(msg, /ternent-postgres:walg\.sha256 is missing/);
+            assert.match(msg, /64 lower-case hex digits/);
+        });
+
+        it("accepts an image pinned by digest alone, with a warning", () => {
+            const image = `postgres@sha256:${"a".repeat(64)}`;
+            const { config, warnings } = validate({ postgres: { image } });
+            assert.equal(config.postgres.image, image);
+            assert.ok(warnings.some((w) => w.startsWith(`ternent-postgres:postgres.image = "${image}" is pinned by digest only`)));
+        });
+
         it("refuses a short sha256", () => {
             const msg = problemsOf({ walg: { sha256: "4f03ee4679" } });
             assert.match(msg, /ternent-postgres:walg\.sha256 = "4f03ee4679" has 10 characters: allowed are exactly 64 lower-case hex digits/);
