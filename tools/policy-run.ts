@@ -770,7 +770,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     try {
         report = await runPolicies(opts);
     } catch (e) {
-        const msg = e instanceof PolicyConfigError || e instanceof UsageError ? (e as Error).message : (e as Error).stack ?? String(e);
+        // Config errors of the policy pack or the program (a RunError) are for people: no stack trace.
+        const err = e as Error;
+        const plain = e instanceof PolicyConfigError || e instanceof UsageError || ["ConfigError", "RunError"].includes(err?.name ?? "");
+        const msg = plain ? err.message : err?.stack ?? String(e);
         process.stderr.write(`policy: stack ${opts.stack}: ${msg}\n`);
         return 2;
     }

@@ -3,7 +3,7 @@
 // the libsodium key that decrypts every backup), the Secrets carrying them, and generation PVCs.
 import { ResourceValidationArgs } from "@pulumi/policy";
 import { resourcePolicy } from "../lib/checks";
-import { objectName, TYPES } from "../lib/k8s";
+import { COMPONENT_LABEL, metaOf, objectName, TYPES } from "../lib/k8s";
 import { secretEntries, stackNameOf } from "../lib/stack";
 import { raw } from "../lib/values";
 
@@ -11,6 +11,7 @@ export interface ProtectConfig {
     readonly prodStacks: string[];
     readonly prodTag: string;
     readonly prodTagValues: string[];
+    readonly transientComponents: string[];
 }
 
 const CREDENTIAL_KEYS = ["POSTGRES_PASSWORD", "AWS_SECRET_ACCESS_KEY", "WALG_LIBSODIUM_KEY"];
@@ -39,7 +40,7 @@ export function isProductionStack(args: Pick<ResourceValidationArgs, "urn" | "st
 
 export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
     name: "stateful-resources-protected",
-    description: "In production stacks the Spaces bucket, the StatefulSet, generated RandomPassword/RandomId, Secrets carrying generated credentials or the libsodium key, and PersistentVolumeClaims have the protect option.",
+    description: "In production stacks the Spaces bucket, the StatefulSet, generated RandomPassword/RandomId, Secrets carrying generated credentials or the libsodium key (except one-off recovery copies), and PersistentVolumeClaims have the protect option.",
     remediationSteps: "Set ternent-postgres:protect: true in the production stack file.",
     severity: "critical",
     configSchema: {
@@ -47,6 +48,10 @@ export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
             prodStacks: { type: "array", items: { type: "string" }, default: ["prod"], description: "Stack names that are production." },
             prodTag: { type: "string", default: "environment", description: "Stack tag (e.g. from pulumi:tags) that marks production." },
             prodTagValues: { type: "array", items: { type: "string" }, default: ["prod", "production"], description: "Values of prodTag that mean production." },
+            transientComponents: {
+                type: "array", items: { type: "string" }, default: ["restore"],
+                description: "app.kubernetes.io/component values of Secrets that belong to a one-off recovery and are removed with it.",
+            },
         },
     },
     validate(args, checks, config) {
@@ -61,6 +66,12 @@ export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
         let what = `${args.type.split(":").pop()} ${args.type.startsWith("kubernetes:") ? objectName(props, args.name) : args.name}`;
         if (args.type === TYPES.Secret) {
             const { entries, wholeUnknown } = secretEntries(props);
+            const component = metaOf(props).labels[COMPONENT_LABEL];
+            if (component !== undefined && config.transientComponents.includes(component)) {
+                // A recovery's copy of credentials: removing the recovery block must be able to delete it;
+                // the generators and the long-lived Secrets stay protected.
+                args.notApplicable(`the Secret belongs to a one-off ${component} (transientComponents)`);
+            }
             const held = CREDENTIAL_KEYS.filter((k) => entries.has(k));
             if (held.length === 0) {
                 if (wholeUnknown) {

@@ -64,6 +64,15 @@ describe("policy stateful-resources-protected", () => {
         assert.match(r.text, /PersistentVolumeClaim backend\/ternent-postgres-data-g1 is not protected/);
     });
 
+    it("leaves a one-off recovery Secret (component restore) unprotected, so removing the recovery can delete it", async () => {
+        const stack = editResource(contractStack(), "dr-backup-secret", (x) => ({ ...x, options: { ...x.options, protect: false } }));
+        const restoreCopy = edit(stack, "dr-backup-secret", (p) => {
+            ((p.metadata as Props).labels as Record<string, string>)["app.kubernetes.io/component"] = "restore";
+        });
+        assert.equal((await runPolicy(statefulResourcesProtected, stack)).mandatory.length, 1);
+        assert.equal((await runPolicy(statefulResourcesProtected, restoreCopy)).mandatory.length, 0);
+    });
+
     it("passes a protected generation PVC in prod", async () => {
         assert.equal((await runPolicy(statefulResourcesProtected, generationPvc(contractStack(), true))).mandatory.length, 0);
     });

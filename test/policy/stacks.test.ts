@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/harness";
 import { runPolicies } from "../../tools/policy-run";
-import { WEAKENINGS, prodText, writeWeakStacks } from "./weak-stacks";
+import * as os from "os";
+import { WEAKENINGS, prodText, recoveryText, writeWeakStacks } from "./weak-stacks";
 
 const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`);
 
@@ -23,6 +24,19 @@ describe("the policy pack over the program's stacks (mock runtime)", function ()
         const r = await runPolicies({ stack: "prod", preview: true });
         assert.deepEqual(summary(r), []);
         assert.ok(r.resources.some((x) => JSON.stringify(x.outputs).includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9")), "some values are unknown");
+    });
+
+    it("finds no mandatory violation in prod during a recovery (generation 1, restore Job, generation PVC)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-recovery-"));
+        try {
+            const file = path.join(dir, "Pulumi.prod.yaml");
+            fs.writeFileSync(file, recoveryText());
+            const r = await runPolicies({ stack: "prod", stackFile: file });
+            assert.deepEqual(summary(r), []);
+            assert.ok(r.resources.some((x) => x.type === "kubernetes:batch/v1:Job" && /restore/.test(x.name)), "the recovery renders its restore Job");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     describe("weakened copies of Pulumi.prod.yaml", () => {

@@ -45,3 +45,9 @@ export function writeWeakStacks(): { dir: string; files: Map<string, string> } {
     });
     return { dir, files };
 }
+
+/** Pulumi.prod.yaml during a recovery: data generation 1 restored from generation 0 by the restore Job. */
+export function recoveryText(): string {
+    return replace(/^(\s*ternent-postgres:dataGeneration:\s*)0\s*$/m,
+        "$11\n  ternent-postgres:recovery:\n    target: latest\n    scaleApi: true\n    apiReplicas: 1\n")(prodText());
+}
