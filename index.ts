@@ -35,7 +35,7 @@ export = async () => {
         recovery: config.recovery,
         postgres: config.postgres,
         walg: config.walg,
-        source: config.recovery ? storage.access(generation - 1, "dr") : undefined,
+        source: storage.restoreSourceFor(generation),
         scripts,
     });
 
@@ -61,7 +61,7 @@ export = async () => {
         image: config.postgres.image,
         walg: config.walg,
         database: database.refs,
-        sourcePrefix: config.recovery ? storage.walgPrefixFor(generation - 1) : undefined,
+        sourcePrefix: storage.restoreSourceFor(generation)?.walgPrefix,
         targetPrefix: storage.walgPrefixFor(generation),
     });
 
@@ -116,7 +116,7 @@ export = async () => {
         bucket: storage.bucket,
         bucketEndpoint: storage.endpoint,
         walgPrefix: storage.walgPrefixFor(generation),
-        walgPrefixes: pulumi.all(Array.from({ length: generation + 1 }, (_, g) => storage.walgPrefixFor(g))),
+        walgPrefixes: storage.walgPrefixesUpTo(generation),
         // Without this key no backup can be decrypted: keep a copy outside the cluster.
         walgLibsodiumKey: pulumi.secret(storage.libsodiumKey),
         dataGeneration: generation,

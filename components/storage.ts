@@ -147,6 +147,16 @@ export class BackupStorage extends pulumi.ComponentResource {
         return this.bucket.apply((b) => `s3://${b}/${prefix}`);
     }
 
+    /** WALG_S3_PREFIX of every generation 0..n (all kept in the bucket). */
+    walgPrefixesUpTo(n: number): pulumi.Output<string[]> {
+        return pulumi.all(Array.from({ length: n + 1 }, (_, g) => this.walgPrefixFor(g)));
+    }
+
+    /** What a restore into generation n reads: generation n−1 with the DR key (none for generation 0). */
+    restoreSourceFor(n: number): WalgAccess | undefined {
+        return n >= 1 ? this.access(n - 1, "dr") : undefined;
+    }
+
     /** Access to one generation's prefix with the read-write key or the DR key. */
     access(generation: number, key: "readWrite" | "dr"): WalgAccess {
         return {
