@@ -115,11 +115,15 @@ done
 # 3. The Node.js language host of the same release (a module without tags: required by pseudo-version).
 langhost_status=ok
 langhost_module=$(awk '$1 == "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3" { print $1 "@" $2; exit }' "$RE_SRC/langhost/go.mod")
-if stamp pulumi-language-nodejs "$RE_SRC/langhost/go.mod" "$RE_SRC"/langhost/go.sum; then
+if stamp pulumi-language-nodejs "$RE_SRC/langhost/go.mod"; then
 	log "pulumi-language-nodejs ($langhost_module): cached"
 else
 	log "pulumi-language-nodejs: building $langhost_module"
-	if err=$(cd "$RE_SRC/langhost" && go build -trimpath -ldflags "$ldflags" -o "$RE_BIN/pulumi-language-nodejs" \
+	# Built from a copy of langhost/go.mod in the cache, so the go.sum the go command writes stays out of the repository.
+	langhost_dir=$RE_ROOT/langhost-module
+	mkdir -p "$langhost_dir"
+	cp "$RE_SRC/langhost/go.mod" "$langhost_dir/go.mod"
+	if err=$(cd "$langhost_dir" && go build -trimpath -ldflags "$ldflags" -o "$RE_BIN/pulumi-language-nodejs" \
 		github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 2>&1); then
 		stamped pulumi-language-nodejs
 		rm -f "$RE_ROOT/language-host-origin.txt"
