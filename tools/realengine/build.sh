@@ -8,7 +8,7 @@
 #   $RE_BIN/pulumi-language-nodejs      github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
 #                                       (langhost/go.mod; when the module proxy refuses it, the exact error
 #                                       is printed and TERNENT_PULUMI_LANGUAGE_NODEJS_BIN may name a binary
-#                                       of the same release built elsewhere)
+#                                       of the same release built elsewhere; one handed in earlier is kept)
 #   $RE_BIN/pulumi-resource-passthrough the test double in passthrough/, installed as the resource plugins
 #                                       kubernetes, random, digitalocean at the package-lock.json versions
 # Then checks `pulumi version` and that the language host starts, and writes $RE_ROOT/status.json
@@ -123,22 +123,26 @@ else
 	langhost_dir=$RE_ROOT/langhost-module
 	mkdir -p "$langhost_dir"
 	cp "$RE_SRC/langhost/go.mod" "$langhost_dir/go.mod"
-	if err=$(cd "$langhost_dir" && go build -trimpath -ldflags "$ldflags" -o "$RE_BIN/pulumi-language-nodejs" \
+	if err=$(cd "$langhost_dir" && go build -trimpath -ldflags "$ldflags" -o "$RE_BIN/pulumi-language-nodejs.new" \
 		github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 2>&1); then
+		mv "$RE_BIN/pulumi-language-nodejs.new" "$RE_BIN/pulumi-language-nodejs"
 		stamped pulumi-language-nodejs
 		rm -f "$RE_ROOT/language-host-origin.txt"
 	else
 		err=$(printf '%s\n' "$err" | grep -v '^go: downloading' | tr -s '\n\t' '  ')
 		log "pulumi-language-nodejs: the Go module could not be built: $err"
-		rm -f "$RE_BIN/pulumi-language-nodejs" "$RE_ROOT/.pulumi-language-nodejs.stamp"
 		given=${TERNENT_PULUMI_LANGUAGE_NODEJS_BIN:-}
-		if [ -n "$given" ] && [ -x "$given" ]; then
+		if [ -n "$given" ] && [ -x "$given" ] && [ -f "$given" ]; then
 			log "pulumi-language-nodejs: using TERNENT_PULUMI_LANGUAGE_NODEJS_BIN=$given (not built from the module proxy)"
-			cp "$given" "$RE_BIN/pulumi-language-nodejs"
+			cp -p "$given" "$RE_BIN/pulumi-language-nodejs"
 			printf 'copied from %s because %s\n' "$given" "$err" >"$RE_ROOT/language-host-origin.txt"
 		elif [ -n "$given" ]; then
 			langhost_status="TERNENT_PULUMI_LANGUAGE_NODEJS_BIN=$given is not an executable file; module build failed: $err"
+		elif [ -x "$RE_BIN/pulumi-language-nodejs" ] && [ -f "$RE_ROOT/language-host-origin.txt" ]; then
+			# Keep the host handed in by an earlier run (its -version is checked below).
+			log "pulumi-language-nodejs: keeping the one $(cut -d' ' -f1-3 "$RE_ROOT/language-host-origin.txt")"
 		else
+			rm -f "$RE_BIN/pulumi-language-nodejs"
 			langhost_status="module build failed: $err (set TERNENT_PULUMI_LANGUAGE_NODEJS_BIN to a pulumi-language-nodejs of $PULUMI_VERSION)"
 		fi
 	fi
