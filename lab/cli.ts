@@ -134,7 +134,7 @@ async function scenario(lab: Lab, o: Options, slack: number): Promise<number> {
     say(`  ${backup.backup} in ${backup.durationSeconds}s (${backup.compressedSize} bytes compressed)`);
 
     await step(`pgbench load for ${o.loadSeconds}s`, async () =>
-        must(await run(path.join(PG_BIN, "pgbench"), ["-c", "2", "-T", String(o.loadSeconds), "-n", "-q"], { env: rw, timeoutMs: (o.loadSeconds + 120) * 1000 }), "pgbench"),
+        must(await run(path.join(PG_BIN, "pgbench"), ["-c", "2", "-T", String(o.loadSeconds), "-n"], { env: rw, timeoutMs: (o.loadSeconds + 120) * 1000 }), "pgbench"),
     );
 
     // The PITR window opens once now - (canary interval + archive_timeout + slack) is past the backup.

@@ -645,19 +645,23 @@ export function fallbackPostgresqlConf(archiveTimeoutSeconds: number): string {
     ].join("\n");
 }
 
-let renderCache: { conf: string; source: string } | undefined;
+const renderCache = new Map<string, Promise<{ conf: string; source: string }>>();
 
 /**
  * postgresql.conf the way the program renders it (`npm run render -- --stack dev --out <dir>`,
  * data['postgresql.conf'] of backend.ConfigMap.ternent-postgres.yaml); the fallback when no render
  * tool exists yet or it fails (source says which). TERNENT_LAB_CONF=fallback forces the fallback.
  */
-export async function renderedPostgresqlConf(stack = process.env.TERNENT_LAB_STACK ?? "dev"): Promise<{ conf: string; source: string }> {
-    if (renderCache) return renderCache;
+export function renderedPostgresqlConf(stack = process.env.TERNENT_LAB_STACK ?? "dev"): Promise<{ conf: string; source: string }> {
+    if (!renderCache.has(stack)) renderCache.set(stack, renderOnce(stack));
+    return renderCache.get(stack)!;
+}
+
+async function renderOnce(stack: string): Promise<{ conf: string; source: string }> {
     const fallback = (why: string) => ({ conf: fallbackPostgresqlConf(60), source: `fallback (${why})` });
-    if (process.env.TERNENT_LAB_CONF === "fallback") return (renderCache = fallback("TERNENT_LAB_CONF=fallback"));
+    if (process.env.TERNENT_LAB_CONF === "fallback") return fallback("TERNENT_LAB_CONF=fallback");
     const renderTool = path.join(REPO_ROOT, "tools", "render.ts");
-    if (!fs.existsSync(renderTool)) return (renderCache = fallback("tools/render.ts does not exist yet"));
+    if (!fs.existsSync(renderTool)) return fallback("tools/render.ts does not exist yet");
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "tpg-render-"));
     try {
         const r = await run(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", renderTool, "--stack", stack, "--out", out], {
@@ -666,14 +670,14 @@ export async function renderedPostgresqlConf(stack = process.env.TERNENT_LAB_STA
         });
         const file = path.join(out, "backend.ConfigMap.ternent-postgres.yaml");
         if (r.code !== 0 || !fs.existsSync(file)) {
-            return (renderCache = fallback(`render failed (${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}`));
+            return fallback(`render failed (${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" / ")}`);
         }
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const yaml = require("js-yaml");
         const doc = yaml.load(fs.readFileSync(file, "utf8"));
         const conf = doc?.data?.["postgresql.conf"];
-        if (typeof conf !== "string") return (renderCache = fallback(`${path.basename(file)} has no data['postgresql.conf']`));
-        return (renderCache = { conf, source: `npm run render -- --stack ${stack}` });
+        if (typeof conf !== "string") return fallback(`${path.basename(file)} has no data['postgresql.conf']`);
+        return { conf, source: `npm run render -- --stack ${stack}` };
     } finally {
         fs.rmSync(out, { recursive: true, force: true });
     }
@@ -772,16 +776,20 @@ export class Lab {
             fs.chmodSync(dst, 0o555);
         }
 
+        const rendering = renderedPostgresqlConf(); // slow the first time (ts-node); overlaps MinIO start-up
+        rendering.catch(() => undefined);
         this.log("starting MinIO");
         this.minio = await Minio.start({ dir: path.join(this.root, "minio") });
         await this.minio.createBucket(this.bucket);
-        await this.minio.addUser(this.keys.rw.id, this.keys.rw.secret, "rw", this.bucket);
-        await this.minio.addUser(this.keys.ro.id, this.keys.ro.secret, "ro", this.bucket);
+        await Promise.all([
+            this.minio.addUser(this.keys.rw.id, this.keys.rw.secret, "rw", this.bucket),
+            this.minio.addUser(this.keys.ro.id, this.keys.ro.secret, "ro", this.bucket),
+        ]);
         this.log(`MinIO ${this.minio.endpoint}: bucket ${this.bucket}, users rw + ro`);
 
         if (this.opts.installWalg !== false) await this.installWalg();
 
-        const rendered = await renderedPostgresqlConf();
+        const rendered = await rendering;
         this.confSource = rendered.source;
         const conf = rendered.conf.split("/ternent/").join(`${this.ternent}/`);
         fs.writeFileSync(this.confFile, conf);

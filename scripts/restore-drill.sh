@@ -52,7 +52,7 @@ verdict=$(perl -MJSON::PP -e '
     my $age;
     if (defined $s->{newestCanary} && $s->{newestCanary} =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+(?:\.\d+)?)Z$/) {
         require Time::Local;
-        my $t = Time::Local::timegm(int($6), $5, $4, $3, $2 - 1, $1) + ($6 - int($6));
+        my $t = Time::Local::timegm_modern(int($6), $5, $4, $3, $2 - 1, $1) + ($6 - int($6));
         $age = 0 + sprintf("%.3f", $drill_start_ms / 1000 - $t);
     }
     my @reasons = grep { defined && length } ($r->{reason}, map { "$_: $s->{errors}{$_}" } sort keys %{ $s->{errors} // {} });

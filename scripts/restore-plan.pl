@@ -33,7 +33,7 @@ use strict;
 use warnings;
 use JSON::PP;
 use POSIX qw(floor strftime);
-use Time::Local qw(timegm);
+use Time::Local qw(timegm_modern);
 
 my $json = JSON::PP->new->canonical(1);
 
@@ -48,7 +48,7 @@ sub parse_time {
     $s =~ /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|z|[+-]\d\d(?::?\d\d)?)$/ or return undef;
     my ($y, $mo, $d, $h, $mi, $sec, $frac, $zone) = ($1, $2, $3, $4, $5, $6, $7 // '', $8);
     return undef if $mo < 1 || $mo > 12 || $d < 1 || $d > 31 || $h > 23 || $mi > 59 || $sec > 60;
-    my $t = eval { timegm($sec, $mi, $h, $d, $mo - 1, $y) };
+    my $t = eval { timegm_modern($sec, $mi, $h, $d, $mo - 1, $y) };
     return undef unless defined $t;
     if ($zone =~ /^([+-])(\d\d):?(\d\d)?$/) {
         my $off = $2 * 3600 + ($3 // 0) * 60;
