@@ -137,16 +137,30 @@ export async function realRun(stack: string, stackFile: string, args: string[] =
             summary: JSON.parse(fs.readFileSync(summaryFile, "utf8")) as RealRun["summary"],
         };
     }
-    fs.rmSync(out, { recursive: true, force: true });
+    // Runs write into a directory of their own and are renamed into place when whole, so concurrent
+    // test runs (several sessions share the cache) never read a half-written result.
+    fs.mkdirSync(runs, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(runs, `.${stack}-${key}.tmp-`));
     const started = Date.now();
-    const r = await exec("bash", [path.join(REPO, "tools/realengine/preview.sh"), "--stack", stack, "--stack-file", stackFile, "--out", out, ...args],
-        { timeoutMs: 10 * 60_000 });
-    const seconds = Math.round((Date.now() - started) / 1000);
-    if (r.code !== 0 && r.code !== 1) {
-        throw new Error(`preview.sh --stack ${stack} exited ${r.code}: ${r.stderr.slice(-3000)}`);
+    let r: Exec;
+    try {
+        r = await exec("bash", [path.join(REPO, "tools/realengine/preview.sh"), "--stack", stack, "--stack-file", stackFile, "--out", tmp, ...args],
+            { timeoutMs: 10 * 60_000 });
+        if (r.code !== 0 && r.code !== 1) {
+            throw new Error(`preview.sh --stack ${stack} exited ${r.code}: ${r.stderr.slice(-3000)}`);
+        }
+        fs.writeFileSync(path.join(tmp, "exit-code"), String(r.code));
+    } catch (e) {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        throw e;
     }
-    // Only whole results are cached; older runs of this stack are dropped.
-    fs.writeFileSync(codeFile, String(r.code));
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if (fs.existsSync(codeFile)) {
+        fs.rmSync(tmp, { recursive: true, force: true }); // another run put the same result in place first
+    } else {
+        fs.rmSync(out, { recursive: true, force: true });
+        fs.renameSync(tmp, out);
+    }
     for (const e of fs.readdirSync(runs)) {
         if (e.startsWith(`${stack}-`) && e !== path.basename(out)) {
             fs.rmSync(path.join(runs, e), { recursive: true, force: true });
