@@ -23,7 +23,8 @@
 #
 # Output: one JSON line on stdout (event "retention", status ok|dry-run|refused|failed, the plan);
 # people-readable log and WAL-G's own log on stderr.
-# Exit codes: 0 done (or dry run), 1 WAL-G failed or the result did not verify, 2 bad configuration,
+# Exit codes: 0 done (or dry run), 1 WAL-G failed or the result did not verify (a kept backup gone,
+#             or a deleted one still listed: WAL-G exits 0 even when S3 refuses the deletes), 2 bad configuration,
 #             3 refused (fewer than M backups, inconsistent listing, or WAL-G would delete a kept backup).
 set -euo pipefail
 
@@ -242,12 +243,14 @@ for b in ${after[@]+"${after[@]}"}; do present[$b]=1; done
 for b in ${to_keep[@]+"${to_keep[@]}"}; do
     [[ -n ${present[$b]:-} ]] || fail "backup $b should have been kept but is no longer listed"
 done
+still=()
 for b in ${to_delete[@]+"${to_delete[@]}"}; do
-    if [[ -n ${present[$b]:-} ]]; then
-        log "warning: $b was planned for deletion but is still listed"
-    else
-        deleted+=("$b")
-    fi
+    if [[ -n ${present[$b]:-} ]]; then still+=("$b"); else deleted+=("$b"); fi
 done
+# WAL-G 3.0.9 ignores the per-object errors of S3 DeleteObjects: a key without delete permission
+# (or any refused delete) still logs "Objects deleted successfully" and exits 0.
+if ((${#still[@]})); then
+    fail "wal-g reported success but ${#still[@]} backup(s) planned for deletion are still listed (${still[*]}): S3 refused the deletes? Check that the key is read-write"
+fi
 log "done: marked ${#marked[@]}, unmarked ${#unmarked[@]}, deleted ${#deleted[@]}, ${#after[@]} backup(s) remain"
 result ok "kept ${#after[@]} backup(s), deleted ${#deleted[@]}"

@@ -12,7 +12,9 @@
 # Anything else (time-based delete, delete target/retain/everything/garbage) fails loudly so a test
 # notices when the script uses it. `--batch` runs one command per stdin line in one process (the
 # long simulations apply a plan's commands this way). FAKE_WALG_FAIL=<command> makes that command fail;
-# FAKE_WALG_DRYRUN_EXTRA=<name> makes the dry run also claim to delete <name> (a WAL-G that disagrees).
+# FAKE_WALG_DRYRUN_EXTRA=<name> makes the dry run also claim to delete <name> (a WAL-G that disagrees);
+# FAKE_WALG_DELETE_REFUSED=1 makes --confirm report success but delete nothing (WAL-G 3.0.9 with a key
+# S3 refuses deletes for: it ignores DeleteObjects' per-object errors).
 use strict;
 use warnings;
 use JSON::PP ();
@@ -105,6 +107,8 @@ sub run {
         my $count = 2 * @gone_backups + @gone_wal;
         if (!$count) {
             info('No objects matched the deletion criteria.');
+        } elsif ($confirm && $ENV{FAKE_WALG_DELETE_REFUSED}) {
+            info("Objects deleted successfully: count=$count");
         } elsif ($confirm) {
             my %gb = map { $_->{backup_name} => 1 } @gone_backups;
             my %gw = map { $_ => 1 } @gone_wal;

@@ -419,6 +419,15 @@ describe("retention.sh (with a stand-in wal-g modelling WAL-G's delete semantics
         assert.equal(bucket.read().backups.length, 30);
     });
 
+    it("exits 1 naming the backups when WAL-G reports success but they are still listed (S3 refused the deletes)", async () => {
+        const list = dailyBackups("2025-03-01T00:00:00Z", 30);
+        bucket.write(stateWith(list));
+        const r = await bucket.run({ ...scriptEnv, FAKE_WALG_DELETE_REFUSED: "1" });
+        assert.equal(r.code, 1);
+        assert.equal(r.result!.status, "failed");
+        assert.match(r.stderr, new RegExp(`planned for deletion are still listed \\(${list[0].backup_name} `));
+    });
+
     it("exits 1 without deleting anything when marking a weekly fails", async () => {
         const list = dailyBackups("2025-03-01T00:00:00Z", 30);
         bucket.write(stateWith(list));
