@@ -9,7 +9,7 @@
 #                                       (langhost/go.mod; when the module proxy refuses it, the exact error
 #                                       is printed and TERNENT_PULUMI_LANGUAGE_NODEJS_BIN may name a binary
 #                                       of the same release built elsewhere; one handed in earlier is kept)
-#   $RE_BIN/pulumi-resource-passthrough the test double in passthrough/, installed as the resource plugins
+#   $RE_BIN/pulumi-resource-passthrough the test double in passthrough/ (its Go tests pass first), installed as the resource plugins
 #                                       kubernetes, random, digitalocean at the package-lock.json versions
 # Then checks `pulumi version` and that the language host starts, and writes $RE_ROOT/status.json
 # ({"pulumi": "ok"|reason, "languageHost": "ok"|reason, "plugins": "ok"|reason, ...}) for the tests.
@@ -80,8 +80,8 @@ log "pulumi version: $out"
 if stamp pulumi-resource-passthrough "$RE_SRC/go.mod" "$RE_SRC/go.sum" "$RE_SRC"/passthrough/*.go; then
 	log "pass-through double: cached"
 else
-	log "pass-through double: building"
-	(cd "$RE_SRC" && timed go build -trimpath -o "$RE_BIN/pulumi-resource-passthrough" ./passthrough)
+	log "pass-through double: testing and building"
+	(cd "$RE_SRC" && timed go test ./passthrough >&2 && timed go build -trimpath -o "$RE_BIN/pulumi-resource-passthrough" ./passthrough)
 	stamped pulumi-resource-passthrough
 	rm -f "$RE_ROOT/.plugins.stamp"
 fi
