@@ -110,12 +110,15 @@ if [ -n "$backup" ]; then
     tli=$((16#${wal_file:0:8}))
     lsn=$(rfield recovery.redo_done_lsn)
     if [ "$rc" -ne 0 ] || [ -z "$lsn" ]; then
+        # Replay failed: check the whole archive. wal-verify counts the WALG_UPLOAD_CONCURRENCY segments
+        # below the "current" one as possibly still uploading, not lost; this archive is at rest, so scan
+        # from one segment past its end with a concurrency of 1.
         [ -s "$work/wal-show.json" ] || walg wal-show --detailed-json >"$work/wal-show.json" 2>/dev/null || true
         end=$(perl -MJSON::PP -e 'my ($tl) = grep { $_->{id} == $ARGV[0] } @{ decode_json(do { local $/; <STDIN> }) }; print $tl ? $tl->{end_segment} : ""' "$tli" <"$work/wal-show.json" 2>/dev/null || true)
-        if [ -n "$end" ]; then lsn=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{lsn}' "$(plan lsn-after "$end")"); fi
+        if [ -n "$end" ]; then lsn=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{lsn}' "$(plan lsn-after "$end" 1)"); fi
     fi
     if [ -n "$lsn" ]; then
-        if walg wal-verify integrity timeline --json --timeline "$tli" --lsn "$lsn" --backup-name "$backup" \
+        if WALG_UPLOAD_CONCURRENCY=1 walg wal-verify integrity timeline --json --timeline "$tli" --lsn "$lsn" --backup-name "$backup" \
             >"$work/wal-verify.json" 2>"$work/wal-verify.err"; then
             if verify_json=$(plan wal-verify <"$work/wal-verify.json"); then integrity=pass; else integrity=fail; fi
         else

@@ -24,7 +24,8 @@
 #       stdin: `wal-g wal-show --detailed-json`. Replay without a target stopped because END_SEGMENT (the
 #       first segment restore_command did not find) is missing; a gap is when the archive holds a later
 #       segment on that timeline. -> {"gap":bool,"end_segment","archive_end_segment","missing":[…]}
-#   restore-plan.pl lsn-after SEGMENT   -> {"lsn":"X/Y"}: the LSN just past a segment (for wal-verify --lsn)
+#   restore-plan.pl lsn-after SEGMENT [N] -> {"lsn":"X/Y"}: the LSN just past a segment, or N segments
+#       further (for wal-verify --lsn)
 #   restore-plan.pl time RFC3339   -> {"time":"<UTC, +00>","epoch":seconds} (validation and normalisation)
 #
 # Exit codes: 0 decided (for canary/wal-verify/gap: check passed); 1 no answer or check failed
@@ -220,9 +221,10 @@ elsif ($cmd eq 'wal-verify') { wal_verify(); }
 elsif ($cmd eq 'canary') { canary(@ARGV); }
 elsif ($cmd eq 'gap') { gap(@ARGV); }
 elsif ($cmd eq 'lsn-after') {
-    my $seg = $ARGV[0] // '';
+    my ($seg, $more) = ($ARGV[0] // '', $ARGV[1] // 0);
     fail(2, "lsn-after: '$seg' is not a WAL segment name (24 hex digits)") unless $seg =~ /^[0-9A-F]{24}$/;
-    my $lsn = (seg_no($seg) + 1) * 16 * 1024 * 1024;
+    fail(2, "lsn-after: SEGMENTS '$more' is not a whole number") unless $more =~ /^\d+$/;
+    my $lsn = (seg_no($seg) + 1 + $more) * 16 * 1024 * 1024;
     out({ lsn => sprintf('%X/%X', $lsn >> 32, $lsn & 0xFFFFFFFF), timeline => seg_tli($seg) });
 }
 elsif ($cmd eq 'time') {

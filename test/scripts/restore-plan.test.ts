@@ -209,5 +209,7 @@ describe("restore-plan.pl gap (did replay without a target reach the end of the 
     it("converts a segment to the LSN just past it for wal-verify --lsn", async function () {
         const r = await plan(["lsn-after", "000000010000000100000002"]);
         assert.deepEqual(r.json, { lsn: "1/3000000", timeline: 1 });
+        const further = await plan(["lsn-after", "0000000200000000000000FF", "1"]);
+        assert.deepEqual(further.json, { lsn: "1/1000000", timeline: 2 });
     });
 });
