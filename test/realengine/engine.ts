@@ -155,7 +155,8 @@ export async function realRun(stack: string, stackFile: string, args: string[] =
         throw e;
     }
     const seconds = Math.round((Date.now() - started) / 1000);
-    if (fs.existsSync(codeFile)) {
+    const fresh = process.env.TERNENT_REALENGINE_FRESH === "1";
+    if (!fresh && fs.existsSync(codeFile)) {
         fs.rmSync(tmp, { recursive: true, force: true }); // another run put the same result in place first
     } else {
         fs.rmSync(out, { recursive: true, force: true });

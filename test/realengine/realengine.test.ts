@@ -54,11 +54,36 @@ const report = (stack: string, run: RealRun): void => {
 describe("real engine (tools/realengine)", function () {
     this.timeout(15 * 60_000);
 
+    // The three runs start together: much of a run is waiting on gRPC and child processes, so they
+    // overlap well even on two cores.
+    const started: Record<string, Promise<RealRun>> = {};
+    const start = (stack: string, file: string, args: string[]): void => {
+        started[stack] = realRun(stack, file, args);
+        started[stack].catch(() => undefined); // awaited (and reported) by the stack's own before()
+    };
+    let weakDir: string;
+
     before(function () {
         const reason = unavailable();
         if (reason) {
             console.log(`      SKIPPED: ${reason}`);
             this.skip();
+        }
+        weakDir = fs.mkdtempSync(path.join(os.tmpdir(), "realengine-weak-"));
+        const prod = fs.readFileSync(path.join(REPO, "Pulumi.prod.yaml"), "utf8");
+        const weak = prod.replace(/^(\s+daily:\s*)\d+/m, "$13");
+        assert.notEqual(weak, prod, "Pulumi.prod.yaml has no retention daily value to lower");
+        fs.writeFileSync(path.join(weakDir, "Pulumi.weak.yaml"), weak);
+        start("prod", path.join(REPO, "Pulumi.prod.yaml"), ["--expect-no-changes"]);
+        start("dev", path.join(REPO, "Pulumi.dev.yaml"), []);
+        start("weak", path.join(weakDir, "Pulumi.weak.yaml"), ["--preview-only"]);
+    });
+
+    after(async () => {
+        // Let every run finish before its stack file goes.
+        await Promise.allSettled(Object.values(started));
+        if (weakDir) {
+            fs.rmSync(weakDir, { recursive: true, force: true });
         }
     });
 
@@ -91,7 +116,7 @@ describe("real engine (tools/realengine)", function () {
         let compared: Promise<FidelityResult> | undefined;
         const prodFidelity = (): Promise<FidelityResult> => (compared ??= fidelity("prod", run));
         before(async () => {
-            run = await realRun("prod", path.join(REPO, "Pulumi.prod.yaml"), ["--expect-no-changes"]);
+            run = await started.prod;
             report("prod", run);
         });
 
@@ -133,7 +158,7 @@ describe("real engine (tools/realengine)", function () {
     describe("stack dev", () => {
         let run: RealRun;
         before(async () => {
-            run = await realRun("dev", path.join(REPO, "Pulumi.dev.yaml"));
+            run = await started.dev;
             report("dev", run);
         });
 
@@ -152,17 +177,10 @@ describe("real engine (tools/realengine)", function () {
 
     describe("a weakened prod stack (retention.daily 3)", () => {
         let run: RealRun;
-        let dir: string;
         before(async () => {
-            dir = fs.mkdtempSync(path.join(os.tmpdir(), "realengine-weak-"));
-            const prod = fs.readFileSync(path.join(REPO, "Pulumi.prod.yaml"), "utf8");
-            const weak = prod.replace(/^(\s+daily:\s*)\d+/m, "$13");
-            assert.notEqual(weak, prod, "Pulumi.prod.yaml has no retention daily value to lower");
-            fs.writeFileSync(path.join(dir, "Pulumi.weak.yaml"), weak);
-            run = await realRun("weak", path.join(dir, "Pulumi.weak.yaml"), ["--preview-only"]);
+            run = await started.weak;
             report("weak", run);
         });
-        after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
         it("is refused by pulumi preview --policy-pack policy with the retention policy named", () => {
             assert.equal(run.code, 1, "preview.sh accepted the weakened stack");
