@@ -12,13 +12,14 @@
  *                                 createBucket(b), addUser(key, secret, "rw" | "ro", bucket), listObjects(b, prefix)
  *   Postgres (one data dir)    -> initdb({user, password}), start(), stop("fast" | "smart" | "immediate"),
  *                                 kill9(), psql(sql), running, logFile
+ *   SharedStorage.start()      -> one MinIO + rw/ro users for several labs (Lab.create({ storage })); stop()
  *   Lab.create(opts)           -> the whole stack: temp dirs, MinIO + bucket + rw/ro users, scripts/ copied like
  *                                 the ConfigMap (mode 0555), WAL-G installed through scripts/walg-install.sh
  *                                 (file:// tarball + sha256), postgresql.conf as the ConfigMap carries it,
  *                                 PostgreSQL initialised and started (opts.startPostgres !== false)
  *   lab.env("rw" | "ro", extra)    -> the environment a pod of that role gets (clean, not process.env)
  *   lab.runScript(name, {role, env, timeoutMs}) -> RunResult (as the postgres OS user when we are root)
- *   lab.psql(sql), lab.walg(args, role), lab.prefixFor(generation), lab.cleanup()
+ *   lab.psql(sql), lab.walg(args, role), lab.prefixFor(generation), lab.policyName(role), lab.cleanup()
  * Every process started here is killed (process group, SIGKILL) and every temp dir removed on exit,
  * also after a failed test or Ctrl-C; set TERNENT_LAB_KEEP=1 to keep the directories for inspection.
  */
@@ -447,9 +448,14 @@ export class Minio {
         await this.mcOk(["mb", "--ignore-existing", `lab/${bucket}`]);
     }
 
+    /** Name of the policy addUser() attaches (detach/attach it to simulate a revoked key). */
+    static policyName(access: "rw" | "ro", bucket: string): string {
+        return `ternent-${access}-${bucket.replace(/[^A-Za-z0-9-]/g, "x")}`;
+    }
+
     /**
-     * Add a user limited to one bucket. "rw" is like a Spaces readwrite key (get/put/delete/list),
-     * "ro" like a Spaces read key (get/list only).
+     * Add a user limited to one bucket (or to a bucket pattern such as `tpg-*`). "rw" is like a Spaces
+     * readwrite key (get/put/delete/list), "ro" like a Spaces read key (get/list only).
      */
     async addUser(accessKey: string, secretKey: string, access: "rw" | "ro", bucket: string): Promise<void> {
         const actions = access === "rw" ? ["s3:*"] : ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"];
@@ -457,7 +463,7 @@ export class Minio {
             Version: "2012-10-17",
             Statement: [{ Effect: "Allow", Action: actions, Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }],
         };
-        const policyName = `ternent-${access}-${bucket}`;
+        const policyName = Minio.policyName(access, bucket);
         const policyFile = path.join(this.dir, `${policyName}.json`);
         fs.writeFileSync(policyFile, JSON.stringify(policy));
         await this.mcOk(["admin", "user", "add", "lab", accessKey, secretKey]);
@@ -477,6 +483,50 @@ export class Minio {
         }
         return out.sort((a, b) => a.key.localeCompare(b.key));
     }
+}
+
+/**
+ * One MinIO with a read-write and a read-only user whose policies cover every bucket named
+ * `${bucketPrefix}*`, for several labs in one process (tests): each Lab.create({ storage }) still gets its
+ * own bucket, PostgreSQL and directories, but skips the MinIO start and user creation. Whoever starts it
+ * stops it (the labs do not).
+ */
+export class SharedStorage {
+    readonly bucketPrefix = "tpg-";
+    private constructor(
+        readonly minio: Minio,
+        readonly keys: { rw: { id: string; secret: string }; ro: { id: string; secret: string } },
+        private readonly dir: string,
+    ) {}
+
+    static async start(): Promise<SharedStorage> {
+        const dir = makeTempDir("tpg-s3-");
+        const minio = await Minio.start({ dir });
+        const keys = newKeys();
+        const storage = new SharedStorage(minio, keys, dir);
+        await Promise.all([
+            minio.addUser(keys.rw.id, keys.rw.secret, "rw", `${storage.bucketPrefix}*`),
+            minio.addUser(keys.ro.id, keys.ro.secret, "ro", `${storage.bucketPrefix}*`),
+        ]);
+        return storage;
+    }
+
+    /** Name of the policy of a role (Minio.policyName for the bucket pattern). */
+    policyName(access: "rw" | "ro"): string {
+        return Minio.policyName(access, `${this.bucketPrefix}*`);
+    }
+
+    async stop(): Promise<void> {
+        await this.minio.stop();
+        removeTempDir(this.dir);
+    }
+}
+
+function newKeys(): { rw: { id: string; secret: string }; ro: { id: string; secret: string } } {
+    return {
+        rw: { id: `rw${crypto.randomBytes(6).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex") },
+        ro: { id: `ro${crypto.randomBytes(6).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex") },
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,7 +581,7 @@ export class Postgres {
         try {
             await runOk(
                 path.join(PG_BIN, "initdb"),
-                ["-D", this.opts.pgdata, "-U", user, `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"],
+                ["-D", this.opts.pgdata, "-U", user, `--pwfile=${pwfile}`, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"],
                 { user: this.opts.user, env: { PATH: process.env.PATH, LANG: "C" }, timeoutMs: 120_000 },
             );
         } finally {
@@ -706,6 +756,8 @@ export interface LabOptions {
     verifyMaxArchiveAgeSeconds?: number;
     /** Progress output (the CLI prints it; tests keep quiet). */
     log?: (msg: string) => void;
+    /** Use this MinIO and its users instead of starting a private one (a fresh bucket is created in it). */
+    storage?: SharedStorage;
 }
 
 export type Role = "rw" | "ro";
@@ -725,10 +777,7 @@ export class Lab {
     readonly dbUser: string;
     readonly dbPassword = crypto.randomBytes(12).toString("hex");
     readonly libsodiumKey = crypto.randomBytes(32).toString("hex");
-    readonly keys = {
-        rw: { id: `rw${crypto.randomBytes(6).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex") },
-        ro: { id: `ro${crypto.randomBytes(6).toString("hex")}`, secret: crypto.randomBytes(16).toString("hex") },
-    };
+    readonly keys: { rw: { id: string; secret: string }; ro: { id: string; secret: string } };
     confSource = "";
     archiveTimeoutSeconds = 60;
     minio!: Minio;
@@ -748,7 +797,8 @@ export class Lab {
         this.binDir = path.join(this.ternent, "bin");
         this.confFile = path.join(this.ternent, "conf", "postgresql.conf");
         this.workDir = path.join(this.ternent, "work");
-        this.bucket = opts.bucket ?? "ternent-postgres-backups-lab";
+        this.keys = opts.storage?.keys ?? newKeys();
+        this.bucket = opts.storage ? `${opts.storage.bucketPrefix}${crypto.randomBytes(5).toString("hex")}` : opts.bucket ?? "ternent-postgres-backups-lab";
         this.prefix = opts.prefix ?? "ternent-postgres";
         this.database = opts.database ?? "ternent";
         this.dbUser = opts.dbUser ?? "ternent";
@@ -778,13 +828,18 @@ export class Lab {
 
         const rendering = renderedPostgresqlConf(); // slow the first time (ts-node); overlaps MinIO start-up
         rendering.catch(() => undefined);
-        this.log("starting MinIO");
-        this.minio = await Minio.start({ dir: path.join(this.root, "minio") });
-        await this.minio.createBucket(this.bucket);
-        await Promise.all([
-            this.minio.addUser(this.keys.rw.id, this.keys.rw.secret, "rw", this.bucket),
-            this.minio.addUser(this.keys.ro.id, this.keys.ro.secret, "ro", this.bucket),
-        ]);
+        if (this.opts.storage) {
+            this.minio = this.opts.storage.minio;
+            await this.minio.createBucket(this.bucket);
+        } else {
+            this.log("starting MinIO");
+            this.minio = await Minio.start({ dir: path.join(this.root, "minio") });
+            await this.minio.createBucket(this.bucket);
+            await Promise.all([
+                this.minio.addUser(this.keys.rw.id, this.keys.rw.secret, "rw", this.bucket),
+                this.minio.addUser(this.keys.ro.id, this.keys.ro.secret, "ro", this.bucket),
+            ]);
+        }
         this.log(`MinIO ${this.minio.endpoint}: bucket ${this.bucket}, users rw + ro`);
 
         if (this.opts.installWalg !== false) await this.installWalg();
@@ -817,6 +872,11 @@ export class Lab {
             await this.pg.start();
             await this.pg.psql(`CREATE DATABASE ${this.database}`, { database: "postgres" });
         }
+    }
+
+    /** The MinIO policy that grants the role its access (detach it to simulate a revoked key). */
+    policyName(access: Role): string {
+        return this.opts.storage ? this.opts.storage.policyName(access) : Minio.policyName(access, this.bucket);
     }
 
     /** Install WAL-G into ternent/bin the way the init container does (file:// tarball + sha256). */
@@ -939,7 +999,11 @@ export class Lab {
             /* killed below */
         }
         try {
-            await this.minio?.stop();
+            if (this.opts.storage) {
+                if (process.env.TERNENT_LAB_KEEP !== "1") await this.minio.mc(["rb", "--force", `lab/${this.bucket}`]);
+            } else {
+                await this.minio?.stop();
+            }
         } catch {
             /* killed below */
         }

@@ -70,7 +70,7 @@ describe("lab: WAL archiving (archive_timeout 3 s)", function () {
 
     it("verify.sh exits 1 naming the failure while the archive refuses uploads, and recovers after", async function () {
         const l = lab();
-        await l.minio.mcOk(["admin", "policy", "detach", "lab", `ternent-rw-${l.bucket}`, "--user", l.keys.rw.id]);
+        await l.minio.mcOk(["admin", "policy", "detach", "lab", l.policyName("rw"), "--user", l.keys.rw.id]);
         try {
             await l.psql("INSERT INTO t VALUES (200)");
             await l.psql("SELECT pg_switch_wal()");
@@ -81,7 +81,7 @@ describe("lab: WAL archiving (archive_timeout 3 s)", function () {
             assert.ok(r.json.problems.some((p: string) => p.startsWith("archiving is failing")), r.json.problems.join("; "));
             assert.match(r.stderr, /archiving UNHEALTHY/);
         } finally {
-            await l.minio.mcOk(["admin", "policy", "attach", "lab", `ternent-rw-${l.bucket}`, "--user", l.keys.rw.id]);
+            await l.minio.mcOk(["admin", "policy", "attach", "lab", l.policyName("rw"), "--user", l.keys.rw.id]);
         }
         await l.switchWalAndWaitArchived();
         const healed = await l.runScript("verify.sh");

@@ -46,12 +46,21 @@ describe("lab: base backup, restore drill and read-only credentials", function (
         assert.deepEqual(fs.readdirSync(lab().workDir).filter((f) => f.startsWith("rd.")), [], "scratch directory removed");
     });
 
-    it("the restore drill fails when the extra smoke SQL fails", async function () {
-        const r = await lab().runScript("restore-drill.sh", { role: "ro", env: { TERNENT_SMOKE_SQL: "SELECT * FROM no_such_table" } });
-        assert.equal(r.code, 1);
-        assert.equal(r.json.ok, false);
-        assert.equal(r.json.checks.smokeSql, "fail");
-        assert.match(r.json.reason, /no_such_table/);
+    it("smoke-checks.sh passes a healthy database and fails (exit 1) on failing extra SQL or an unreadable canary table", async function () {
+        const l = lab();
+        const env = { PGHOST: l.pg.opts.socketDir, PGPORT: String(l.pg.port) };
+        const ok = await l.runScript("smoke-checks.sh", { env: { ...env, TERNENT_SMOKE_SQL: "SELECT count(*) FROM t" } });
+        assert.equal(ok.code, 0, ok.stdout);
+        assert.deepEqual(ok.json.checks, { connect: "pass", catalog: "pass", canary: "pass", smokeSql: "pass" });
+        assert.equal(ok.json.newestCanary, newestCanary);
+        const badSql = await l.runScript("smoke-checks.sh", { env: { ...env, TERNENT_SMOKE_SQL: "SELECT * FROM no_such_table" } });
+        assert.equal(badSql.code, 1);
+        assert.equal(badSql.json.checks.smokeSql, "fail");
+        assert.match(badSql.json.errors.smokeSql, /no_such_table/);
+        await l.psql("CREATE ROLE smoke LOGIN"); // may connect, may not read ternent_canary
+        const noCanary = await l.runScript("smoke-checks.sh", { env: { ...env, PGUSER: "smoke" } });
+        assert.equal(noCanary.code, 1);
+        assert.equal(noCanary.json.checks.canary, "fail");
     });
 
     it("restore-command.sh maps real WAL-G exit codes: missing segment -> 1, wrong key -> 126 (fatal)", async function () {

@@ -1,6 +1,7 @@
-// Shared set-up of the lab tests: one Lab (MinIO + PostgreSQL + WAL-G, own temp dirs and free ports)
-// per scenario, skipped with the reason when WAL-G or MinIO is not available, always cleaned up.
-import { Lab, LabOptions, findTool, walgSkipReason } from "../../lab/lab";
+// Shared set-up of the lab tests: one Lab (own bucket, PostgreSQL, temp dirs and free ports) per
+// scenario, skipped with the reason when WAL-G or MinIO is not available, always cleaned up. The
+// scenarios share one MinIO process and its rw/ro users (SharedStorage) to save start-up time.
+import { Lab, LabOptions, SharedStorage, findTool, walgSkipReason } from "../../lab/lab";
 
 export function labSkipReason(): string | undefined {
     const walg = walgSkipReason();
@@ -14,6 +15,14 @@ export function labSkipReason(): string | undefined {
     return undefined;
 }
 
+let storage: Promise<SharedStorage> | undefined;
+
+// Root-level hook: stop the shared MinIO once every scenario is done.
+after(async function () {
+    this.timeout(30_000);
+    if (storage) await (await storage).stop();
+});
+
 /** Registers before/after hooks for a scenario and returns an accessor for its lab. */
 export function useLab(opts: LabOptions = {}): () => Lab {
     let lab: Lab | undefined;
@@ -24,7 +33,8 @@ export function useLab(opts: LabOptions = {}): () => Lab {
             console.log(`      skipped: ${reason}`);
             this.skip();
         }
-        lab = await Lab.create(opts);
+        storage ??= SharedStorage.start();
+        lab = await Lab.create({ storage: await storage, ...opts });
     });
     after(async function () {
         this.timeout(60_000);
