@@ -299,8 +299,16 @@ const COMPUTED: Record<string, string[]> = {
     "digitalocean:index/spacesBucket:SpacesBucket": ["bucketDomainName", "endpoint", "urn"],
 };
 
-/** Replaces every string that contains one of `values` (also inside base64) with the unknown sentinel. */
-function blankDerived(resources: readonly EngineResource[], values: readonly string[], computed: Record<string, string[]> = {}): EngineResource[] {
+const UNKNOWN_OBJECT_SENTINEL = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff";
+const UNKNOWN_ARRAY_SENTINEL = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2";
+
+/**
+ * Replaces what is derived from one of `values` (a string containing it, also inside base64) with the
+ * engine's unknown sentinels: only that string (`leaf`), or the whole top-level property holding it
+ * (`property`, what the engine shows for a Secret's stringData built from a new key or password).
+ */
+function blankDerived(resources: readonly EngineResource[], values: readonly string[], computed: Record<string, string[]> = {},
+    granularity: "leaf" | "property" = "leaf"): EngineResource[] {
     const derived = (s: string): boolean => {
         if (values.some((g) => s.includes(g))) {
             return true;
@@ -323,20 +331,32 @@ function blankDerived(resources: readonly EngineResource[], values: readonly str
         }
         return v;
     };
+    const blankProps = (props: Record<string, unknown>): Record<string, unknown> => {
+        if (granularity === "leaf") {
+            return blank(props) as Record<string, unknown>;
+        }
+        return Object.fromEntries(Object.entries(props).map(([k, v]) => {
+            if (JSON.stringify(blank(v)) === JSON.stringify(v)) {
+                return [k, v];
+            }
+            return [k, Array.isArray(v) ? UNKNOWN_ARRAY_SENTINEL : v !== null && typeof v === "object" ? UNKNOWN_OBJECT_SENTINEL : UNKNOWN_STRING_SENTINEL];
+        }));
+    };
     return resources.map((r) => {
-        const outputs = blank(r.outputs) as Record<string, unknown>;
+        const outputs = blankProps(r.outputs);
         for (const field of computed[r.type] ?? []) {
             if (field in outputs) {
                 outputs[field] = UNKNOWN_STRING_SENTINEL;
             }
         }
-        return { ...r, inputs: blank(r.inputs) as Record<string, unknown>, outputs };
+        return { ...r, inputs: blankProps(r.inputs), outputs };
     });
 }
 
 /**
- * The first preview of a new stack: provider-computed outputs are unknown, and so is every input
- * that was derived from one (matched by value, also inside base64 Secret data).
+ * The first preview of a new stack: provider-computed outputs are unknown, and so is every top-level
+ * property built from one (matched by value, also inside base64 Secret data) — the real engine shows
+ * a Secret's whole stringData unknown when one of its values is a new password or key.
  */
 export function simulateFirstPreview(resources: readonly EngineResource[]): EngineResource[] {
     const generated: string[] = [];
@@ -348,7 +368,7 @@ export function simulateFirstPreview(resources: readonly EngineResource[]): Engi
             }
         }
     }
-    return blankDerived(resources, generated, COMPUTED);
+    return blankDerived(resources, generated, COMPUTED, "property");
 }
 
 /**

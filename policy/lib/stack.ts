@@ -48,6 +48,10 @@ export interface ResolvedEnv {
     readonly vars: ReadonlyMap<string, EnvValue>;
     /** Sources whose keys could not be listed (envFrom of an object outside the stack or not known yet). */
     readonly opaque: string[];
+    /** The container's envFrom sources in order; `keys` undefined when they are not known (yet). */
+    readonly envFromSources: ReadonlyArray<{ readonly id: string; readonly prefix: string; readonly keys?: ReadonlySet<string> }>;
+    /** Secrets of the stack the container reads (envFrom or secretKeyRef), known data or not. */
+    readonly secrets: Res[];
 }
 
 function decodeBase64(value: unknown): string | Unknown | undefined {
@@ -83,6 +87,20 @@ export function secretEntries(props: unknown): { entries: Map<string, string | U
         }
     }
     return { entries, wholeUnknown };
+}
+
+/**
+ * The envFrom source a variable not set in `env` would come from: the last source that has it or
+ * whose keys are unknown. Two containers whose last candidate is the same object read the same value.
+ */
+export function lastEnvFromCandidate(env: ResolvedEnv, name: string): string | undefined {
+    for (let i = env.envFromSources.length - 1; i >= 0; i--) {
+        const src = env.envFromSources[i];
+        if (src.keys === undefined ? name.startsWith(src.prefix) : src.keys.has(name)) {
+            return src.id;
+        }
+    }
+    return undefined;
 }
 
 /** Key → value of a ConfigMap. */
@@ -175,9 +193,12 @@ export class StackView {
     resolveEnv(namespace: string, container: Obj): ResolvedEnv {
         const vars = new Map<string, EnvValue>();
         const opaque: string[] = [];
+        const envFromSources: Array<{ id: string; prefix: string; keys?: Set<string> }> = [];
+        const secrets: Res[] = [];
         const envFrom = at(container, "envFrom");
         if (envFrom === UNKNOWN) {
             opaque.push("envFrom (unknown)");
+            envFromSources.push({ id: "(unknown envFrom)", prefix: "" });
         }
         for (const src of asArr(envFrom)) {
             const prefix = asStr(at(src, "prefix")) ?? "";
@@ -187,16 +208,26 @@ export class StackView {
                     continue;
                 }
                 const name = asStr(at(ref, "name"));
+                const source: { id: string; prefix: string; keys?: Set<string> } = { id: `${kind}:${namespace}/${name ?? "(unknown)"}|${prefix}`, prefix };
+                envFromSources.push(source);
                 const type = kind === "secretRef" ? TYPES.Secret : TYPES.ConfigMap;
                 const from = kind === "secretRef" ? "secret" : "configMap";
                 const object = name !== undefined ? this.k8s(type, namespace, name) : undefined;
                 if (!object) {
                     opaque.push(`${from} ${name ?? "(unknown name)"}${name !== undefined ? " (not managed by this stack)" : ""}`);
+                    // Its keys are unknown, so it may override anything earlier sources set.
+                    vars.clear();
                     continue;
+                }
+                if (from === "secret") {
+                    secrets.push(object);
                 }
                 const { entries, wholeUnknown } = from === "secret" ? secretEntries(object.props) : configMapEntries(object.props);
                 if (wholeUnknown) {
                     opaque.push(`${from} ${name} (data unknown until apply)`);
+                    vars.clear();
+                } else {
+                    source.keys = new Set([...entries.keys()].map((k) => prefix + k));
                 }
                 for (const [key, value] of entries) {
                     vars.set(prefix + key, { from, name: name!, key, value, object });
@@ -229,6 +260,9 @@ export class StackView {
                         continue;
                     }
                     const object = this.k8s(sk ? TYPES.Secret : TYPES.ConfigMap, namespace, refName);
+                    if (sk && object) {
+                        secrets.push(object);
+                    }
                     let resolved: string | Unknown | undefined;
                     if (object) {
                         const { entries, wholeUnknown } = sk ? secretEntries(object.props) : configMapEntries(object.props);
@@ -244,7 +278,7 @@ export class StackView {
                 vars.set(name, { from: "value", value: value === undefined || value === null ? "" : String(value) });
             }
         }
-        return { vars, opaque };
+        return { vars, opaque, envFromSources, secrets: [...new Map(secrets.map((x) => [x.urn, x])).values()] };
     }
 
     /** The text of a file a container sees at `path`, when it comes from a ConfigMap of the stack. */

@@ -5,17 +5,34 @@ import { ContainerRef, TYPES } from "./k8s";
 import { postgresContainer } from "./postgres";
 import { ResolvedEnv, Res, secretEntries, StackView, Workload } from "./stack";
 import { asArr, asStr, at, isUnknown, UNKNOWN } from "./values";
-import { envLookup, EnvLookup } from "./workloads";
+import { envLookup, EnvLookup, sameSource } from "./workloads";
 
 export interface Consumer {
     readonly w: Workload;
     readonly c: ContainerRef;
     readonly env: ResolvedEnv;
+    /**
+     * False when the container only reads a Secret whose data is unknown until apply but which is
+     * built from the backup storage (bucket or Spaces key): probably a WAL-G consumer.
+     */
+    readonly certain: boolean;
 }
 
 /** A Secret carrying WAL-G storage settings (it has WALG_S3_PREFIX). */
 export function isWalgSecret(res: Res): boolean {
     return res.type === TYPES.Secret && secretEntries(res.props).entries.has("WALG_S3_PREFIX");
+}
+
+/** The SpacesKeys and buckets a Secret's data is built from (its data/stringData property dependencies). */
+export function storageDependencies(view: StackView, secret: Res): Res[] {
+    const deps = [...view.dependencies(secret, "stringData"), ...view.dependencies(secret, "data")]
+        .filter((d) => d.type === TYPES.SpacesKey || d.type === TYPES.SpacesBucket);
+    return [...new Map(deps.map((d) => [d.urn, d])).values()];
+}
+
+/** A Secret whose data is unknown until apply but is built from the backup storage. */
+export function maybeWalgSecret(view: StackView, res: Res): boolean {
+    return res.type === TYPES.Secret && secretEntries(res.props).wholeUnknown && storageDependencies(view, res).length > 0;
 }
 
 /** Every container (init containers included) that gets WAL-G storage settings. */
@@ -24,10 +41,10 @@ export function walgConsumers(view: StackView): Consumer[] {
     for (const w of view.workloads()) {
         for (const c of w.containers) {
             const env = view.resolveEnv(w.meta.namespace, c.container);
-            const getsSecret = [...env.vars.values()].some((v) =>
-                (v.from === "secret") && v.object !== undefined && isWalgSecret(v.object));
-            if (env.vars.has("WALG_S3_PREFIX") || getsSecret) {
-                out.push({ w, c, env });
+            if (env.vars.has("WALG_S3_PREFIX") || env.secrets.some(isWalgSecret)) {
+                out.push({ w, c, env, certain: true });
+            } else if (env.secrets.some((s) => maybeWalgSecret(view, s))) {
+                out.push({ w, c, env, certain: false });
             }
         }
     }
@@ -39,6 +56,29 @@ export function primaryPrefix(view: StackView): EnvLookup | undefined {
     const w = view.postgres()[0];
     const c = w ? postgresContainer(w) : undefined;
     return w && c ? envLookup(view, w, c, "WALG_S3_PREFIX") : undefined;
+}
+
+export type PrefixMatch =
+    | { readonly kind: "same" }
+    | { readonly kind: "differs"; readonly primary: string }
+    | { readonly kind: "missing" }
+    | { readonly kind: "unknown"; readonly where: string };
+
+/**
+ * Whether a job's WALG_S3_PREFIX is the primary's: equal values, or the same source (same Secret
+ * key or envFrom list), which holds even while the value is unknown during preview.
+ */
+export function matchPrimaryPrefix(prefix: EnvLookup, primary: EnvLookup | undefined): PrefixMatch {
+    if (prefix.kind === "missing") {
+        return { kind: "missing" };
+    }
+    if (!primary || primary.kind === "missing" || sameSource(prefix, primary)) {
+        return { kind: "same" };
+    }
+    if (prefix.kind === "value" && primary.kind === "value") {
+        return prefix.value === primary.value ? { kind: "same" } : { kind: "differs", primary: primary.value };
+    }
+    return { kind: "unknown", where: prefix.kind === "unknown" ? prefix.where : primary.where };
 }
 
 /** Splits s3://bucket/prefix into bucket and key prefix (no leading/trailing slash). */

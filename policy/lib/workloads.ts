@@ -3,13 +3,23 @@
 
 import { CronError, maxIntervalSeconds, parseCron } from "../../lib/cron";
 import { commandLine, ContainerRef, ROLE_SCRIPTS } from "./k8s";
-import { EnvValue, StackView, Workload } from "./stack";
+import { EnvValue, lastEnvFromCandidate, StackView, Workload } from "./stack";
 import { asStr, at, show, UNKNOWN } from "./values";
 
 export type EnvLookup =
-    | { readonly kind: "value"; readonly value: string; readonly where: string }
-    | { readonly kind: "unknown"; readonly where: string }
+    | { readonly kind: "value"; readonly value: string; readonly where: string; readonly source: string }
+    | { readonly kind: "unknown"; readonly where: string; readonly source?: string }
     | { readonly kind: "missing"; readonly where: string };
+
+/**
+ * True when two variables are the same value by construction (same Secret/ConfigMap key, or the
+ * same envFrom sources), even while the value itself is unknown.
+ */
+export function sameSource(a: EnvLookup, b: EnvLookup): boolean {
+    const sa = a.kind === "missing" ? undefined : a.source;
+    const sb = b.kind === "missing" ? undefined : b.source;
+    return sa !== undefined && sa === sb;
+}
 
 function describeSource(name: string, v: EnvValue, container: string): string {
     switch (v.from) {
@@ -30,24 +40,29 @@ export function envLookup(view: StackView, w: Workload, c: ContainerRef, name: s
     const v = env.vars.get(name);
     if (!v) {
         if (env.opaque.length > 0) {
-            return { kind: "unknown", where: `${name} on container ${c.name} of ${w.id} (it may come from ${env.opaque.join(", ")})` };
+            const candidate = env.opaque.some((o) => o.includes("(unknown")) ? undefined : lastEnvFromCandidate(env, name);
+            return {
+                kind: "unknown", where: `${name} on container ${c.name} of ${w.id} (it may come from ${env.opaque.join(", ")})`,
+                source: candidate === undefined ? undefined : `envFrom:${candidate}#${name}`,
+            };
         }
         return { kind: "missing", where: `${name} is not set on container ${c.name} of ${w.id}` };
     }
     const where = `${describeSource(name, v, c.name)} of ${w.id}`;
     if (v.from === "value") {
-        return v.value === UNKNOWN ? { kind: "unknown", where } : { kind: "value", value: v.value, where };
+        return v.value === UNKNOWN ? { kind: "unknown", where } : { kind: "value", value: v.value, where, source: `value:${v.value}` };
     }
     if (v.from === "secret" || v.from === "configMap") {
+        const source = `${v.from}:${w.meta.namespace}/${v.name}#${v.key}`;
         if (v.value === UNKNOWN) {
-            return { kind: "unknown", where };
+            return { kind: "unknown", where, source };
         }
         if (v.value === undefined) {
             return v.object
                 ? { kind: "missing", where: `${where}: the ${v.from === "secret" ? "Secret" : "ConfigMap"} has no key ${v.key}` }
-                : { kind: "unknown", where: `${where}: the object is not managed by this stack` };
+                : { kind: "unknown", where: `${where}: the object is not managed by this stack`, source };
         }
-        return { kind: "value", value: v.value, where };
+        return { kind: "value", value: v.value, where, source };
     }
     return { kind: "unknown", where };
 }

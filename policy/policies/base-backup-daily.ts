@@ -2,7 +2,7 @@
 // every maxBaseBackupIntervalHours, is not suspended, runs backup.sh and writes where WAL goes.
 import { stackPolicy } from "../lib/checks";
 import { StackView } from "../lib/stack";
-import { primaryPrefix } from "../lib/walg";
+import { matchPrimaryPrefix, primaryPrefix } from "../lib/walg";
 import { envLookup, humanSeconds, roleContainer, scheduleOf, scriptOf, stackFile, stackKey } from "../lib/workloads";
 
 export interface BaseBackupConfig {
@@ -69,15 +69,14 @@ export const baseBackupDaily = stackPolicy<BaseBackupConfig>({
                 checks.violation(`${script.problem}.`, w.res.urn);
             }
             const prefix = envLookup(view, w, c, "WALG_S3_PREFIX");
-            if (prefix.kind === "unknown") {
-                checks.unknown(prefix.where);
-            } else if (prefix.kind === "missing") {
+            const match = matchPrimaryPrefix(prefix, primary);
+            if (match.kind === "unknown") {
+                checks.unknown(match.where);
+            } else if (match.kind === "missing") {
                 checks.violation(`${prefix.where}: backup-push has nowhere to write.`, w.res.urn);
-            } else if (primary?.kind === "value" && primary.value !== prefix.value) {
-                checks.violation(`${prefix.where}, but the primary archives WAL to ${JSON.stringify(primary.value)}: ` +
+            } else if (match.kind === "differs") {
+                checks.violation(`${prefix.where}, but the primary archives WAL to ${JSON.stringify(match.primary)}: ` +
                     "base backups and WAL must share a prefix to restore.", w.res.urn);
-            } else if (primary?.kind === "unknown") {
-                checks.unknown(primary.where);
             }
         }
     },

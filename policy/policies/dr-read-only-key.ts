@@ -6,11 +6,25 @@ import { stackPolicy } from "../lib/checks";
 import { TYPES } from "../lib/k8s";
 import { postgresContainer } from "../lib/postgres";
 import { Res, secretEntries, StackView } from "../lib/stack";
-import { accessKeyOf, grantsOf, walgConsumers } from "../lib/walg";
+import { accessKeyOf, grantsOf, storageDependencies, walgConsumers } from "../lib/walg";
 import { asStr, at } from "../lib/values";
 import { envLookup, stackFile, stackKey } from "../lib/workloads";
 
 const READING_ROLES = ["restore-drill", "pitr-drill", "restore"];
+
+/** Why a SpacesKey is not read-only ("unknown" when its grants are not known yet). */
+function grantProblem(key: Res): string | "unknown" | undefined {
+    const { grants, unknown } = grantsOf(key);
+    if (unknown) {
+        return "unknown";
+    }
+    if (grants.length === 0) {
+        return "no grants, so it cannot be shown to be read-only";
+    }
+    const bad = grants.filter((g) => g.permission !== "read" || !g.bucket);
+    return bad.length === 0 ? undefined
+        : `grant ${bad.map((g) => `${g.permission ?? "?"} on ${g.bucket ? JSON.stringify(g.bucket) : "all buckets"}`).join(", ")}`;
+}
 
 export const drReadOnlyKey = stackPolicy<object>({
     name: "dr-read-only-key",
@@ -23,9 +37,14 @@ export const drReadOnlyKey = stackPolicy<object>({
         const fix = `Fix: the DR and drill Secrets must carry the read-only key (${stackKey(view, "spaces.drKeyPermission")}: read in ${stackFile(view)}; ` +
             "with spaces.useExisting, spacesReadOnlyKeyId/spacesReadOnlySecret of a key with only read grants).";
         const secrets = new Map<string, Res>();
+        // A Secret that carries a Spaces key: AWS_ACCESS_KEY_ID, or (data unknown until apply) built from one.
+        const carriesKey = (x: Res) => {
+            const { entries, wholeUnknown } = secretEntries(x.props);
+            return entries.has("AWS_ACCESS_KEY_ID") || (wholeUnknown && storageDependencies(view, x).length > 0);
+        };
         for (const s of view.ofType(TYPES.Secret)) {
             const ns = asStr(at(s.props, "metadata", "namespace")) ?? "default";
-            if (dr.includes(ns) && secretEntries(s.props).entries.has("AWS_ACCESS_KEY_ID")) {
+            if (dr.includes(ns) && carriesKey(s)) {
                 secrets.set(s.urn, s);
             }
         }
@@ -34,7 +53,11 @@ export const drReadOnlyKey = stackPolicy<object>({
             const who = `container ${c.name} of ${w.id}`;
             const ak = env.vars.get("AWS_ACCESS_KEY_ID");
             if (!ak) {
-                if (env.opaque.length > 0) {
+                const unknownData = env.secrets.filter((x) => secretEntries(x.props).wholeUnknown);
+                if (env.opaque.length > 0 && env.opaque.length === unknownData.length && unknownData.every(carriesKey)) {
+                    // The key comes from a Secret of the stack whose data is unknown: checked through that Secret.
+                    unknownData.forEach((x) => secrets.set(x.urn, x));
+                } else if (env.opaque.length > 0) {
                     checks.unknown(`AWS_ACCESS_KEY_ID of ${who} (may come from ${env.opaque.join(", ")})`);
                 }
                 continue;
@@ -60,6 +83,18 @@ export const drReadOnlyKey = stackPolicy<object>({
         const primaryKey = pg && pgc ? envLookup(view, pg, pgc, "AWS_ACCESS_KEY_ID") : undefined;
         for (const s of secrets.values()) {
             const id = `Secret ${asStr(at(s.props, "metadata", "namespace")) ?? "default"}/${asStr(at(s.props, "metadata", "name")) ?? s.name}`;
+            // Every Spaces key the Secret's data is built from must be read-only, whatever it is mapped to
+            // (known even while the Secret's values are not).
+            const reported = new Set<string>();
+            for (const key of storageDependencies(view, s).filter((d) => d.type === TYPES.SpacesKey)) {
+                const problem = grantProblem(key);
+                if (problem && problem !== "unknown") {
+                    reported.add(key.urn);
+                    checks.violation(`${id} is built from SpacesKey ${asStr(at(key.props, "name")) ?? key.name} (its data depends on it) ` +
+                        `with ${problem}: a drill, a DR restore or anyone holding that Secret could delete or overwrite the backups. ` +
+                        `Only read grants are allowed. ${fix}`, s.urn);
+                }
+            }
             const link = accessKeyOf(view, s);
             switch (link.kind) {
                 case "missing":
@@ -72,19 +107,15 @@ export const drReadOnlyKey = stackPolicy<object>({
                         "AWS_ACCESS_KEY_ID is unknown until apply");
                     break;
                 case "spacesKey": {
-                    const name = asStr(at(link.key.props, "name")) ?? link.key.name;
-                    const { grants, unknown } = grantsOf(link.key);
-                    if (unknown) {
-                        checks.unknown(`the grants of SpacesKey ${name} used by ${id}`);
+                    if (reported.has(link.key.urn)) {
                         break;
                     }
-                    const bad = grants.filter((g) => g.permission !== "read" || !g.bucket);
-                    if (grants.length === 0) {
-                        checks.violation(`${id} carries SpacesKey ${name} (${link.how}), which has no grants, so it cannot be shown ` +
-                            `to be read-only. ${fix}`, s.urn);
-                    } else if (bad.length > 0) {
-                        const found = bad.map((g) => `${g.permission ?? "?"} on ${g.bucket ? JSON.stringify(g.bucket) : "all buckets"}`).join(", ");
-                        checks.violation(`${id} carries SpacesKey ${name} (${link.how}) with grant ${found}: a drill, a DR restore ` +
+                    const name = asStr(at(link.key.props, "name")) ?? link.key.name;
+                    const problem = grantProblem(link.key);
+                    if (problem === "unknown") {
+                        checks.unknown(`the grants of SpacesKey ${name} used by ${id}`);
+                    } else if (problem) {
+                        checks.violation(`${id} carries SpacesKey ${name} (${link.how}) with ${problem}: a drill, a DR restore ` +
                             `or anyone holding that Secret could delete or overwrite the backups. Only read grants are allowed. ${fix}`, s.urn);
                     }
                     break;

@@ -3,7 +3,7 @@
 import { stackPolicy } from "../lib/checks";
 import { retentionJobs } from "../lib/retention";
 import { StackView } from "../lib/stack";
-import { primaryPrefix } from "../lib/walg";
+import { matchPrimaryPrefix, primaryPrefix } from "../lib/walg";
 import { envLookup, humanSeconds, scheduleOf, scriptOf, stackFile, stackKey } from "../lib/workloads";
 
 export const retentionJobScheduled = stackPolicy<object>({
@@ -61,14 +61,13 @@ export const retentionJobScheduled = stackPolicy<object>({
                 checks.violation(`${script.problem}.`, w.res.urn);
             }
             const prefix = envLookup(view, w, c, "WALG_S3_PREFIX");
-            if (prefix.kind === "unknown") {
-                checks.unknown(prefix.where);
-            } else if (prefix.kind === "missing") {
+            const match = matchPrimaryPrefix(prefix, primary);
+            if (match.kind === "unknown") {
+                checks.unknown(match.where);
+            } else if (match.kind === "missing") {
                 checks.violation(`${prefix.where}: the retention job does not know which backups to prune.`, w.res.urn);
-            } else if (primary?.kind === "unknown") {
-                checks.unknown(primary.where);
-            } else if (primary?.kind === "value" && primary.value !== prefix.value) {
-                checks.violation(`${prefix.where}, but the primary archives to ${JSON.stringify(primary.value)}: the ` +
+            } else if (match.kind === "differs") {
+                checks.violation(`${prefix.where}, but the primary archives to ${JSON.stringify(match.primary)}: the ` +
                     "retention job would prune a different history than the one being written.", w.res.urn);
             }
         }

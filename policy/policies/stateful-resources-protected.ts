@@ -62,6 +62,9 @@ export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
         if (!prod.prod) {
             args.notApplicable(prod.why);
         }
+        if (args.opts.protect) {
+            return;
+        }
         const props = raw(args.props);
         let what = `${args.type.split(":").pop()} ${args.type.startsWith("kubernetes:") ? objectName(props, args.name) : args.name}`;
         if (args.type === TYPES.Secret) {
@@ -82,9 +85,7 @@ export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
             }
             what += ` (${held.join(", ")})`;
         }
-        if (!args.opts.protect) {
-            checks.violation(`${what} is not protected in a production stack (${prod.why}): ${WHY[args.type]}. ` +
-                `Fix: set ternent-postgres:protect: true in Pulumi.${stackNameOf(args.urn)}.yaml.`);
-        }
+        checks.violation(`${what} is not protected in a production stack (${prod.why}): ${WHY[args.type]}. ` +
+            `Fix: set ternent-postgres:protect: true in Pulumi.${stackNameOf(args.urn)}.yaml.`);
     },
 });

@@ -3,8 +3,8 @@
 // the same key, so what one writes the others (DR, drills) can read.
 import { createHash } from "crypto";
 import { stackPolicy } from "../lib/checks";
-import { TYPES } from "../lib/k8s";
-import { Res, StackView } from "../lib/stack";
+import { objectName, TYPES } from "../lib/k8s";
+import { Res, secretEntries, StackView } from "../lib/stack";
 import { walgConsumers } from "../lib/walg";
 import { asStr, at, intOf, UNKNOWN } from "../lib/values";
 import { envLookup, stackFile, stackKey } from "../lib/workloads";
@@ -79,8 +79,13 @@ export const walgClientSideEncryption = stackPolicy<object>({
         }
         const fix = `Fix: provide WALG_LIBSODIUM_KEY and WALG_LIBSODIUM_KEY_TRANSFORM=hex through the WAL-G Secret (generated, or ${stackKey(view, "walgLibsodiumKey")} in ${stackFile(view)} with spaces.useExisting).`;
         const keys = new Map<string, string[]>();
-        for (const { w, c, env } of consumers) {
+        for (const { w, c, env, certain } of consumers) {
             const who = `container ${c.name} of ${w.res.type.split(":").pop()} ${w.id}`;
+            if (!certain) {
+                const unknownData = env.secrets.filter((x) => secretEntries(x.props).wholeUnknown).map((x) => objectName(x.props, x.name));
+                checks.unknown(`the WAL-G encryption settings of ${who} (Secret${unknownData.length > 1 ? "s" : ""} ${unknownData.join(", ")}: data unknown until apply)`);
+                continue;
+            }
             const key = env.vars.get("WALG_LIBSODIUM_KEY");
             if (!key) {
                 if (env.opaque.length > 0) {

@@ -92,7 +92,7 @@ describe("policy dr-read-only-key", () => {
         }));
         assert.equal(r.mandatory.length, 1);
         assert.match(r.mandatory[0].urn, /Secret::dr-backup-secret$/);
-        assert.match(r.text, /Secret backend-dr\/ternent-postgres-backup carries SpacesKey ternent-postgres-backups-prod-dr \(its accessKey equals AWS_ACCESS_KEY_ID\) with grant readwrite on "ternent-postgres-backups-prod"/);
+        assert.match(r.text, /Secret backend-dr\/ternent-postgres-backup is built from SpacesKey ternent-postgres-backups-prod-dr \(its data depends on it\) with grant readwrite on "ternent-postgres-backups-prod"/);
         assert.match(r.text, /spaces\.drKeyPermission: read in Pulumi\.prod\.yaml/);
     });
 
@@ -108,7 +108,7 @@ describe("policy dr-read-only-key", () => {
             p.grants = [{ bucket: "", permission: "fullaccess" }];
         });
         const r = await runPolicy(drReadOnlyKey, bad, { transform: keysUnknown });
-        assert.match(r.text, /\(the Secret's data depends on it\) with grant fullaccess on all buckets/);
+        assert.match(r.text, /is built from SpacesKey ternent-postgres-backups-prod-dr \(its data depends on it\) with grant fullaccess on all buckets/);
     });
 
     it("passes the read-only DR key found through dependencies when key ids are unknown (preview)", async () => {

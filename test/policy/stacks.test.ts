@@ -23,7 +23,12 @@ describe("the policy pack over the program's stacks (mock runtime)", function ()
     it("finds no mandatory violation in the first preview of prod, where generated values are unknown", async () => {
         const r = await runPolicies({ stack: "prod", preview: true });
         assert.deepEqual(summary(r), []);
-        assert.ok(r.resources.some((x) => JSON.stringify(x.outputs).includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9")), "some values are unknown");
+        assert.ok(r.resources.some((x) => JSON.stringify(x.outputs).includes("dd056dcd-154b-4c76-9bd3-c8f88648b5ff")), "some values are unknown");
+    });
+
+    it("says in the first preview of prod only that WAL-G encryption waits for the Secrets' data", async () => {
+        const r = await runPolicies({ stack: "prod", preview: true });
+        assert.deepEqual([...new Set(r.advisory.map((d) => d.policyName))], ["walg-client-side-encryption"]);
     });
 
     it("finds no mandatory violation in prod during a recovery (generation 1, restore Job, generation PVC)", async () => {

@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
 import { policies } from "../../policy/policies/all";
+import { baseBackupDaily } from "../../policy/policies/base-backup-daily";
+import { drReadOnlyKey } from "../../policy/policies/dr-read-only-key";
 import { retentionDailyBackups } from "../../policy/policies/retention-daily-backups";
+import { walgClientSideEncryption } from "../../policy/policies/walg-client-side-encryption";
 import { EngineResource, simulateFirstPreview } from "../../tools/policy-run";
 import { containerOf, contractStack, edit, runPolicy, setEnv } from "./fixtures";
 
@@ -53,5 +56,33 @@ describe("policies with values unknown during preview", () => {
         const r = await runPolicy(retentionDailyBackups, stack);
         assert.deepEqual(r.diagnostics.map((d) => d.enforcementLevel).sort(), ["advisory", "mandatory"]);
         assert.match(r.text, /keeps 2 daily backups/);
+    });
+
+    describe("as the engine previews a new stack (a Secret's whole stringData unknown)", () => {
+        it("marks every Secret built from a new key or password wholly unknown", async () => {
+            const rs = simulateFirstPreview((await import("../../tools/policy-run")).engineResources("ternent-postgres", "prod", contractStack(), {}));
+            const secrets = rs.filter((r) => r.type === "kubernetes:core/v1:Secret");
+            assert.ok(secrets.length === 3 && secrets.every((r) => r.outputs.stringData === UNKNOWN_OBJECT), "stringData is one unknown object");
+        });
+
+        it("still refuses a read-write DR key, found through the Secret's dependencies", async () => {
+            const stack = edit(contractStack(), "storage-dr-key", (p) => {
+                p.grants = [{ bucket: "ternent-postgres-backups-prod", permission: "readwrite" }];
+            });
+            const r = await runPolicy(drReadOnlyKey, stack, { transform: simulateFirstPreview });
+            assert.match(r.text, /is built from SpacesKey ternent-postgres-backups-prod-dr \(its data depends on it\) with grant readwrite/);
+        });
+
+        it("knows the backup job writes where the primary archives: both read WALG_S3_PREFIX from the same Secret", async () => {
+            const r = await runPolicy(baseBackupDaily, contractStack(), { transform: simulateFirstPreview });
+            assert.deepEqual(r.diagnostics, []);
+        });
+
+        it("says the encryption settings of each WAL-G consumer wait for the Secret's data", async () => {
+            const r = await runPolicy(walgClientSideEncryption, contractStack(), { transform: simulateFirstPreview });
+            assert.equal(r.mandatory.length, 0);
+            assert.equal(r.advisory.length, 1);
+            assert.match(r.advisory[0].message, /the WAL-G encryption settings of container backup of CronJob backend\/ternent-postgres-backup \(Secret backend\/ternent-postgres-backup: data unknown until apply\)/);
+        });
     });
 });
