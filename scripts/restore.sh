@@ -8,7 +8,8 @@
 #   4. recovery settings in $TERNENT_WORKDIR/restore.conf: restore_command via restore-command.sh,
 #      archive_mode=off (a restore never writes to the archive), recovery_target_action=promote and
 #        latest -> no target: replay everything, then check that replay reached the end of the archive
-#                  (without a target PostgreSQL silently promotes at the first missing segment)
+#                  as listed before the replay (without a target PostgreSQL silently promotes at the
+#                  first missing segment)
 #        time T -> recovery_target_time = 'T' written as UTC with an explicit +00 offset
 #        name   -> recovery_target = 'immediate': the backup's own consistent end point
 #   5. start PostgreSQL on a unix socket in $TERNENT_WORKDIR/sock (no TCP), wait for promotion; "recovery
@@ -74,7 +75,16 @@ report() {
 }
 fail() {
     reason=$2
+    if [ "$running" = true ] && [ "$keep_running" = false ]; then
+        pg_ctl -D "$PGDATA" stop -m fast -w -s || true
+        running=false
+    fi
     report
+    # The server log lives in the scratch directory; put its end where kubectl logs shows it.
+    if [ -s "$pglog" ]; then
+        log "last lines of $pglog:"
+        tail -n 20 "$pglog" >&2
+    fi
     die "$1" "$2"
 }
 
@@ -113,6 +123,14 @@ pg_major=$(postgres --version | sed -n 's/.* \([0-9][0-9]*\)\.[0-9].*/\1/p')
     || fail 1 "backup is PostgreSQL $(cat "$PGDATA/PG_VERSION"), this image runs PostgreSQL $pg_major"
 [ -s "$PGDATA/global/pg_control" ] || fail 1 "restored directory has no global/pg_control"
 [ -s "$PGDATA/backup_label" ] || fail 1 "restored directory has no backup_label (not a base backup?)"
+
+# Without a target, recovery ends quietly at the first missing segment. The archiver ships segments in
+# order, so a segment missing below the archive's end as it is NOW is a gap; segments a live primary
+# archives during the replay are not (they were not there when PostgreSQL asked).
+if [ "$target_kind" = latest ]; then
+    walg wal-show --detailed-json --without-backups >"$work/wal-show.json" 2>"$work/wal-show.err" \
+        || fail 1 "wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
+fi
 
 # --- 4. recovery settings ------------------------------------------------------------------------
 mkdir -p "$sock"
@@ -192,12 +210,10 @@ in_recovery=$(pg_query 'SELECT pg_is_in_recovery()' -h "$sock" -p "$port" -U "$d
 [ "$in_recovery" = f ] || fail 1 "PostgreSQL is up but still in recovery (log: $pglog)"
 log "promoted on timeline $(field timeline) after ${replay_s}s of replay"
 
-# Without a target, recovery ends quietly at the first missing segment: check that nothing newer exists.
+# Did replay reach the end of the archive as it was before the replay started?
 if [ "$target_kind" = latest ]; then
     end=$(field end_segment)
     [ -n "$end" ] || fail 1 "cannot tell where replay ended (restore-command.sh logged no missing segment; log: $pglog)"
-    walg wal-show --detailed-json >"$work/wal-show.json" 2>"$work/wal-show.err" \
-        || fail 1 "wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
     if ! gap_json=$(plan gap "$end" <"$work/wal-show.json"); then
         missing=$end
         fail 1 "replay stopped at the missing WAL segment $end but the archive holds later segments: $gap_json"
