@@ -173,7 +173,7 @@ export class ProgramMocks {
             case "digitalocean:index/spacesBucket:SpacesBucket":
                 state.bucketDomainName = `${args.inputs.name}.${args.inputs.region}.digitaloceanspaces.com`;
                 state.endpoint = `${args.inputs.region}.digitaloceanspaces.com`;
-                state.urn = `do:space:${args.inputs.name}`;
+                state.bucketUrn = `do:space:${args.inputs.name}`;
                 id = String(args.inputs.name);
                 break;
             case "pulumi:pulumi:StackReference":
