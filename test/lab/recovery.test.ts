@@ -88,4 +88,22 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         await sleep(3000); // an archive_timeout more: anything that would still go to the old prefix would show
         assert.deepEqual(await listing(l, oldPrefix()), oldListing);
     });
+
+    it("the restore drill follows the new generation: it restores the generation-1 backup on timeline 2", async function () {
+        const l = lab();
+        await restored!.psql("INSERT INTO orders VALUES (11)");
+        const canary = await l.runScript("canary.sh", { generation: 1, env: { PGPORT: String(restored!.port) } });
+        assert.equal(canary.code, 0, canary.stderr);
+        const segment = await restored!.psql("SELECT pg_walfile_name(pg_current_wal_lsn()) FROM (SELECT pg_switch_wal()) s");
+        await waitFor(`archiving of ${segment}`, async () => (await restored!.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= segment, 60_000);
+        const r = await l.runScript("restore-drill.sh", {
+            role: "ro",
+            generation: 1,
+            env: { TERNENT_SMOKE_SQL: "SELECT 1 / (string_agg(id::text, ',' ORDER BY id) LIKE '1,2,10%')::int FROM orders" },
+        });
+        assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+        assert.match(r.json.backup, /^base_00000002/);
+        assert.equal(r.json.newestCanary, canary.json.ts);
+        assert.equal(r.json.restore.recovery.timeline, 3);
+    });
 });
