@@ -31,10 +31,10 @@ require_env WALG_S3_PREFIX TERNENT_CANARY_INTERVAL_SECONDS TERNENT_ARCHIVE_TIMEO
 interval=$TERNENT_CANARY_INTERVAL_SECONDS
 archive_timeout=$TERNENT_ARCHIVE_TIMEOUT_SECONDS
 slack=${TERNENT_PITR_SLACK_SECONDS:-60}
-for v in TERNENT_CANARY_INTERVAL_SECONDS TERNENT_ARCHIVE_TIMEOUT_SECONDS TERNENT_PITR_SLACK_SECONDS; do
-    val=${!v:-$slack}
-    [[ "$val" =~ ^[0-9]+$ ]] || die 2 "$v='$val' is not a whole number of seconds"
-done
+seconds() { [[ "$2" =~ ^[0-9]+$ ]] || die 2 "$1='$2' is not a whole number of seconds"; }
+seconds TERNENT_CANARY_INTERVAL_SECONDS "$interval"
+seconds TERNENT_ARCHIVE_TIMEOUT_SECONDS "$archive_timeout"
+seconds TERNENT_PITR_SLACK_SECONDS "$slack"
 target_in=${TERNENT_PITR_TARGET:-random}
 max_lag=$((interval + archive_timeout + slack))
 
@@ -49,6 +49,9 @@ cleanup() {
 trap cleanup EXIT
 started=$(now_utc)
 t0=$(now_ms)
+target=""
+rto=""
+canary_lag=""
 
 verdict() { # verdict FIELD=... (json_line arguments): print, log and exit
     local line passed
@@ -68,9 +71,6 @@ if [ "$target_in" = random ]; then
     walg wal-show --detailed-json >"$work/wal-show.json" 2>"$work/wal-show.err" \
         || die 1 "wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
     if ! window_json=$(plan window "$(now_utc)" "$interval" "$archive_timeout" "$slack" <"$work/wal-show.json" 2>"$work/plan.err"); then
-        target=""
-        rto=""
-        canary_lag=""
         verdict ok:=false target= reason="$(sed 's/^restore-plan: //' "$work/plan.err")"
     fi
     target=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target}' "$window_json")
