@@ -3,12 +3,12 @@
  *
  *   npm run bench -- [--json FILE] [--scale N] [--archive-timeout S] [--compression M]
  *                    [--upload-concurrency N] [--download-concurrency N] [--disk-concurrency N]
- *                    [--tar-size BYTES] [--part-size BYTES] [--zstd-level L] [--fetch-fsync] [--keep]
+ *                    [--tar-size BYTES] [--part-size BYTES] [--zstd-level L] [--no-fetch-fsync] [--keep]
  *
  * Figures (all from this one run):
  *   sizeRatio     bytes of the base backup in the bucket ÷ pg_database_size           goal ≤ 0.35
  *   backupRatio   wal-g backup-push (backup.sh) ÷ pg_basebackup -Ft of the same database
- *                 to local disk                                                          goal ≤ 1.0
+ *                 to local disk (mean of one run before and one after)                   goal ≤ 1.0
  *   rpoSeconds    continuous writer, kill -9 of PostgreSQL, data directory discarded,
  *                 restore from the bucket: newest acknowledged commit − newest restored  goal ≤ 60
  *   restoreRatio  restore.sh (fetch + replay + promote) + first query ÷ plain download
@@ -22,17 +22,16 @@ import * as path from "path";
 import { Lab, PG_BIN, findTool, findWalg, killEverything, runOk, sleep } from "./lab";
 import { Writer, objectKeys, restoreFromBucket, secondsBetween, storedBytes } from "../test/faults/helpers";
 
-/** The WAL-G tuning the benchmark settled on (see the README's figures). */
+/**
+ * The WAL-G tuning the benchmark settled on, in ConfigMap ternent-postgres-walg terms. lz4 is the only
+ * codec that kept backup-push near pg_basebackup on 2 shared cores (brotli and zstd took 1.8x); the
+ * other knobs (--disk-concurrency, --tar-size, --part-size, fsync on fetch) made no difference
+ * above this machine's noise, so they stay at WAL-G's defaults.
+ */
 export const TUNED_WALG_ENV: Record<string, string> = {
     WALG_COMPRESSION_METHOD: "lz4",
     WALG_UPLOAD_CONCURRENCY: "4",
     WALG_DOWNLOAD_CONCURRENCY: "4",
-    WALG_UPLOAD_DISK_CONCURRENCY: "2",
-    WALG_TAR_SIZE_THRESHOLD: String(256 << 20),
-    WALG_S3_MAX_PART_SIZE: String(20 << 20),
-    // backup-fetch fsyncs every file it writes; PostgreSQL fsyncs the whole data directory anyway when
-    // it starts on a restored backup (recovery_init_sync_method), so the first sync is redundant.
-    WALG_TAR_DISABLE_FSYNC: "true",
 };
 
 interface Options {
@@ -66,11 +65,11 @@ function parseArgs(argv: string[]): Options {
             case "--disk-concurrency": o.env.WALG_UPLOAD_DISK_CONCURRENCY = String(num(a, v)); i++; break;
             case "--tar-size": o.env.WALG_TAR_SIZE_THRESHOLD = String(num(a, v)); i++; break;
             case "--part-size": o.env.WALG_S3_MAX_PART_SIZE = String(num(a, v, 5 << 20)); i++; break;
-            case "--fetch-fsync": o.env.WALG_TAR_DISABLE_FSYNC = "false"; break;
+            case "--no-fetch-fsync": o.env.WALG_TAR_DISABLE_FSYNC = "true"; break;
             case "--keep": o.keep = true; break;
             default:
                 throw new Error(`bench: unknown option '${a}' (--json FILE, --scale N, --archive-timeout S, --compression M, --zstd-level L, ` +
-                    "--upload-concurrency N, --download-concurrency N, --disk-concurrency N, --tar-size BYTES, --part-size BYTES, --keep)");
+                    "--upload-concurrency N, --download-concurrency N, --disk-concurrency N, --tar-size BYTES, --part-size BYTES, --no-fetch-fsync, --keep)");
         }
     }
     return o;
@@ -125,20 +124,29 @@ async function main(): Promise<number> {
         await timed("archiving the load's WAL", () => lab.switchWalAndWaitArchived(3_600_000));
 
         // --- backupRatio: pg_basebackup -Ft to local disk vs backup-push to the bucket ------------
-        const bbDir = path.join(lab.root, "pg_basebackup");
-        fs.mkdirSync(bbDir);
-        fs.chownSync(bbDir, lab.osUser?.uid ?? process.getuid!(), lab.osUser?.gid ?? process.getgid!());
-        await lab.psql("CHECKPOINT");
-        const basebackup = await timed("pg_basebackup -Ft -X stream -c fast (local disk)", () =>
-            runOk(path.join(PG_BIN, "pg_basebackup"), ["-D", path.join(bbDir, "out"), "-Ft", "-X", "stream", "-c", "fast"], { env: pgEnv, user: lab.osUser, timeoutMs: 3_600_000 }));
-        const basebackupBytes = await duBytes(bbDir);
-        fs.rmSync(bbDir, { recursive: true, force: true });
+        // This machine is shared and noisy: pg_basebackup runs before and after backup-push and the
+        // ratio uses their mean.
+        const basebackupOnce = async (n: number): Promise<{ seconds: number; bytes: number }> => {
+            const bbDir = path.join(lab.root, `pg_basebackup-${n}`);
+            fs.mkdirSync(bbDir);
+            fs.chownSync(bbDir, lab.osUser?.uid ?? process.getuid!(), lab.osUser?.gid ?? process.getgid!());
+            await lab.psql("CHECKPOINT");
+            const t = await timed(`pg_basebackup -Ft -X stream -c fast (local disk) #${n}`, () =>
+                runOk(path.join(PG_BIN, "pg_basebackup"), ["-D", path.join(bbDir, "out"), "-Ft", "-X", "stream", "-c", "fast"], { env: pgEnv, user: lab.osUser, timeoutMs: 3_600_000 }));
+            const bytes = await duBytes(bbDir);
+            fs.rmSync(bbDir, { recursive: true, force: true });
+            return { seconds: t.seconds, bytes };
+        };
+        const bb1 = await basebackupOnce(1);
         await lab.psql("CHECKPOINT");
         const push = await timed("backup.sh (wal-g backup-push)", async () => {
             const r = await lab.runScript("backup.sh", { env: o.env, timeoutMs: 3_600_000 });
             if (r.code !== 0) throw new Error(`backup.sh exited ${r.code}: ${r.stderr.slice(-2000)}`);
             return r;
         });
+        const bb2 = await basebackupOnce(2);
+        const basebackup = { seconds: (bb1.seconds + bb2.seconds) / 2, runs: [round(bb1.seconds), round(bb2.seconds)] };
+        const basebackupBytes = bb2.bytes;
         const backupName: string = push.value.json.backup;
         const backupSeconds: number = push.value.json.durationSeconds;
         const backupObjects = (await lab.minio.listObjects(lab.bucket, `${lab.prefix}/basebackups_005/`)).filter((x) => x.key.includes(backupName));
@@ -197,7 +205,7 @@ async function main(): Promise<number> {
             archiveTimeoutSeconds: lab.archiveTimeoutSeconds,
             postgresqlConf: lab.confSource,
             backup: { name: backupName, seconds: backupSeconds, bytes: backupBytes, objects: backupObjects.length, walgReported: { compressed: push.value.json.compressedSize, uncompressed: push.value.json.uncompressedSize } },
-            pgBasebackup: { seconds: round(basebackup.seconds), bytes: basebackupBytes },
+            pgBasebackup: { seconds: round(basebackup.seconds), runs: basebackup.runs, bytes: basebackupBytes },
             rpo: { lastAcknowledged: lastAck.ts, lastAcknowledgedRow: lastAck.id, newestRestored: newestTs, newestRestoredRow: Number(maxId), rowsLost: lastAck.id - Number(maxId), writerSeconds: round(runFor) },
             restore: { seconds: round(restoreTimed.seconds), fetchSeconds: restored!.r.json?.fetchSeconds, replaySeconds: restored!.r.json?.replaySeconds, pgbenchAccountsRestored: accountsRestored },
             plainDownload: { seconds: round(download.seconds), bytes: downloadedBytes, walObjects: walKeys.length },
@@ -209,7 +217,7 @@ async function main(): Promise<number> {
         console.log(row("figure", "value", "goal", true, "measured").replace(" met    ", " status "));
         console.log(row("rpoSeconds", figures.rpoSeconds.toFixed(2), "<= 60", report.met.rpoSeconds, `last ack ${lastAck.ts} - newest restored ${newestTs} (${lastAck.id - Number(maxId)} rows lost)`));
         console.log(row("restoreRatio", figures.restoreRatio.toFixed(2), "<= 1.5", report.met.restoreRatio, `restore+replay+query ${restoreTimed.seconds.toFixed(1)} s / mc cp ${download.seconds.toFixed(1)} s (${(downloadedBytes / 1e6).toFixed(0)} MB)`));
-        console.log(row("backupRatio", figures.backupRatio.toFixed(2), "<= 1.0", report.met.backupRatio, `backup-push ${backupSeconds.toFixed(1)} s / pg_basebackup -Ft ${basebackup.seconds.toFixed(1)} s`));
+        console.log(row("backupRatio", figures.backupRatio.toFixed(2), "<= 1.0", report.met.backupRatio, `backup-push ${backupSeconds.toFixed(1)} s / pg_basebackup -Ft ${basebackup.seconds.toFixed(1)} s (mean of ${basebackup.runs.join(" s, ")} s)`));
         console.log(row("sizeRatio", figures.sizeRatio.toFixed(3), "<= 0.35", report.met.sizeRatio, `${(backupBytes / 1e6).toFixed(1)} MB stored / ${(dbBytes / 1e6).toFixed(1)} MB database`));
         if (o.json) {
             fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + "\n");

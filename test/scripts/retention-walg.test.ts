@@ -137,6 +137,7 @@ describe("retention.sh against real WAL-G, MinIO and PostgreSQL", function () {
         claims.timeWithoutSentinel = await lab.walg(["delete", "before", justAfterB4]);
         claims.timeWithoutZone = await lab.walg(["delete", "before", justAfterB4.replace(/Z$/, "")]);
         claims.plainList = await lab.walg(["backup-list", "--json"]);
+        claims.deleteTargetPermanent = await lab.walg(["delete", "target", names[0]]);
         objectsBefore = await keys("");
 
         // The weekly day is the (aged) day of B1, so B1 is the first backup of the newest week and B0
@@ -259,6 +260,12 @@ describe("retention.sh against real WAL-G, MinIO and PostgreSQL", function () {
     it("treats a time without a zone as a backup-name prefix and finds no backup", () => {
         assert.notEqual(claims.timeWithoutZone.code, 0);
         assert.doesNotMatch(claims.timeWithoutZone.stderr, /Object marked for deletion/);
+    });
+
+    it("shows why retention never uses `delete target`: its dry run would delete a permanent backup", () => {
+        // names[0] was marked permanent before this dry run (WALG-NOTES: upstream #1768)
+        assert.equal(claims.deleteTargetPermanent.code, 0, claims.deleteTargetPermanent.stderr);
+        assert.match(claims.deleteTargetPermanent.stderr, new RegExp(`Object marked for deletion: .*${names[0]}`));
     });
 
     it("has no is_permanent in the plain backup-list --json", () => {
