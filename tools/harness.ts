@@ -84,9 +84,16 @@ export interface RunOptions extends StackConfigInput {
     readonly program?: string;
 }
 
-/** Placeholder used offline for `secure:` values of a stack file (they cannot be decrypted here). */
+/**
+ * Placeholder used offline for `secure:` values of a stack file (they cannot be decrypted here).
+ * Deterministic per key; a key whose format the program validates gets a value of that format
+ * (the WAL-G libsodium key: 64 lower-case hex digits), every other one is `offline-secret-<hex>`.
+ */
 export function securePlaceholder(key: string): string {
     const digest = crypto.createHash("sha256").update(`secure:${key}`).digest("hex");
+    if (/(^|:)walgLibsodiumKey$/.test(key)) {
+        return digest;
+    }
     return `offline-secret-${digest.slice(0, 32)}`;
 }
 

@@ -58,4 +58,22 @@ describe("tools/harness", () => {
         assert.deepEqual(out, { a: [{ b: "s3cr3t" }], c: 1 });
         assert.deepEqual(paths, ["a[0].b"]);
     });
+
+    it("gives a secure libsodium key a placeholder in the format the program validates", () => {
+        assert.match(securePlaceholder("ternent-postgres:walgLibsodiumKey"), /^[0-9a-f]{64}$/);
+        assert.match(securePlaceholder("ternent-postgres:spacesReadWriteSecret"), /^offline-secret-[0-9a-f]{32}$/);
+    });
+
+    it("runs a stack whose credentials are all secure values (spaces.useExisting) offline", async () => {
+        const flat = flattenStackConfig({
+            "kubernetes:enableSecretMutable": "true", "kubernetes:enableConfigMapMutable": "true",
+            spaces: { useExisting: true, bucket: "existing-bucket" },
+            spacesReadWriteKeyId: { secure: "v1:a" }, spacesReadWriteSecret: { secure: "v1:b" },
+            spacesReadOnlyKeyId: { secure: "v1:c" }, spacesReadOnlySecret: { secure: "v1:d" },
+            walgLibsodiumKey: { secure: "v1:e" },
+        });
+        const run = await runProgram({ stack: "dev", ...flat, now: "2026-11-26T12:00:00Z" });
+        assert.equal(run.resources.filter((r) => r.type.startsWith("digitalocean:")).length, 0);
+        assert.equal(run.outputs.walgLibsodiumKey, securePlaceholder("ternent-postgres:walgLibsodiumKey"));
+    });
 });
