@@ -88,19 +88,13 @@ async function main(): Promise<number> {
             log: (m) => say(`  ${m}`),
         }),
     );
-    const stop = async () => {
-        await lab.cleanup();
-    };
-    process.once("SIGINT", () => {
-        say("interrupted: cleaning up");
-        void stop().finally(() => process.exit(130));
-    });
-    process.once("SIGTERM", () => void stop().finally(() => process.exit(143)));
+    // Ctrl-C / SIGTERM: lab.ts kills every process it started and removes the temp dirs.
+    say(`lab directory ${lab.root}`);
     try {
         return await scenario(lab, o, slack);
     } finally {
         if (o.keep) say(`kept ${lab.root}`);
-        await stop();
+        await lab.cleanup();
     }
 }
 

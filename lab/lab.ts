@@ -21,7 +21,7 @@
  *   lab.runScript(name, {role, env, timeoutMs}) -> RunResult (as the postgres OS user when we are root)
  *   lab.psql(sql), lab.walg(args, role), lab.prefixFor(generation), lab.policyName(role), lab.cleanup()
  * Every process started here is killed (process group, SIGKILL) and every temp dir removed on exit,
- * also after a failed test or Ctrl-C; set TERNENT_LAB_KEEP=1 to keep the directories for inspection.
+ * also after a failed test, Ctrl-C, SIGTERM or SIGHUP; set TERNENT_LAB_KEEP=1 to keep the directories.
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -80,6 +80,14 @@ function installExitHook(): void {
     if (exitHookInstalled) return;
     exitHookInstalled = true;
     process.on("exit", killEverything);
+    // Node's default action for these signals skips the exit hook, which would leak servers.
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+        process.once(signal, () => {
+            process.stderr.write(`\n[lab] ${signal}: stopping ${liveGroups.size} process group(s), removing temp dirs\n`);
+            killEverything();
+            process.exit(code);
+        });
+    }
 }
 
 /** Kill every process group this module started and remove its temp dirs (synchronous). */
