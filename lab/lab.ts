@@ -11,7 +11,7 @@
  *   Minio.start({dir})         -> Minio: endpoint, port, stop(), start() (same data, same port), mc(args),
  *                                 createBucket(b), addUser(key, secret, "rw" | "ro", bucket), listObjects(b, prefix)
  *   Postgres (one data dir)    -> initdb({user, password}), start(), stop("fast" | "smart" | "immediate"),
- *                                 kill9(), psql(sql), running, logFile
+ *                                 kill9(), psql(sql), switchWalAndWaitArchived(), running, logFile
  *   SharedStorage.start()      -> one MinIO + rw/ro users for several labs (Lab.create({ storage })); stop()
  *   Lab.create(opts)           -> the whole stack: temp dirs, MinIO + bucket + rw/ro users, scripts/ copied like
  *                                 the ConfigMap (mode 0555), WAL-G installed through scripts/walg-install.sh
@@ -664,6 +664,17 @@ export class Postgres {
         return r.stdout.replace(/\n$/, "");
     }
 
+    /** Force a WAL switch and wait until the archiver has shipped it; returns the archived segment name. */
+    async switchWalAndWaitArchived(opts: { database?: string; user?: string } = {}, timeoutMs = 60_000): Promise<string> {
+        const seg = await this.psql("SELECT pg_walfile_name(pg_current_wal_lsn()) FROM (SELECT pg_switch_wal()) s", opts);
+        await waitFor(
+            `archiving of ${seg}`,
+            async () => (await this.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver", opts)) >= seg,
+            timeoutMs,
+        );
+        return seg;
+    }
+
     psqlRaw(sql: string, opts: { database?: string; user?: string; timeoutMs?: number } = {}): Promise<RunResult> {
         return run(
             path.join(PG_BIN, "psql"),
@@ -972,18 +983,9 @@ export class Lab {
         return this.pg.psql(sql, { user: this.dbUser, database: this.database, ...opts });
     }
 
-    /** Force a WAL switch and wait until the archiver has shipped it; returns the archived segment name. */
-    async switchWalAndWaitArchived(timeoutMs = 60_000): Promise<string> {
-        const seg = await this.psql("SELECT pg_walfile_name(pg_current_wal_lsn()) FROM (SELECT pg_switch_wal()) s");
-        await waitFor(
-            `archiving of ${seg}`,
-            async () => {
-                const last = await this.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver");
-                return last >= seg;
-            },
-            timeoutMs,
-        );
-        return seg;
+    /** Force a WAL switch on the primary and wait until it is archived; returns the segment name. */
+    switchWalAndWaitArchived(timeoutMs = 60_000): Promise<string> {
+        return this.pg.switchWalAndWaitArchived({ user: this.dbUser, database: this.database }, timeoutMs);
     }
 
     /** A fresh data directory path under the lab for restores (does not exist yet). */

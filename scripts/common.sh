@@ -2,7 +2,7 @@
 # common.sh: helpers sourced by the bash scripts (not run on its own).
 #   . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 # Provides: log, die, require_env, walg, plan, json_line, pg_query, wait_for_postgres, now_utc, now_ms,
-#   seconds_since.
+#   seconds_since; for the drills: drill_scratch, drill_restore.
 # Inputs (environment): TERNENT_BIN (wal-g directory, default /ternent/bin),
 #   TERNENT_SCRIPTS (scripts directory, default /ternent/scripts), PG* for pg_query.
 
@@ -70,3 +70,32 @@ now_utc() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 now_ms() { date +%s%3N; }
 # seconds_since MS: seconds (3 decimals) elapsed since a now_ms value.
 seconds_since() { perl -e 'printf "%.3f", ($ARGV[1] - $ARGV[0]) / 1000' "$1" "$(now_ms)"; }
+
+# drill_scratch PREFIX: a fresh scratch directory under TERNENT_WORKDIR in $work; on exit the server
+# restored into it is stopped and the directory removed (TERNENT_DRILL_KEEP=true keeps it).
+drill_scratch() {
+    local base=${TERNENT_WORKDIR:-/ternent/work}
+    mkdir -p "$base"
+    work=$(mktemp -d "$base/$1.XXXXXX")
+    trap 'pg_ctl -D "$work/pgdata" stop -m fast -w -s >/dev/null 2>&1 || true
+        [ "${TERNENT_DRILL_KEEP:-false}" = true ] || rm -rf "$work"' EXIT
+}
+
+# drill_restore TARGET: restore.sh into $work/pgdata with the server left running, then
+# smoke-checks.sh on it. Sets restore_json, restore_rc, restore_status (pass|fail), smoke_json and
+# rto (seconds since $t0 until the smoke checks ran). Exits 2 when restore.sh rejects its input.
+# shellcheck disable=SC2034,SC2154 # sets results for the calling drill, reads its $t0
+drill_restore() {
+    restore_rc=0
+    restore_json=$(TERNENT_WORKDIR=$work PGDATA=$work/pgdata TERNENT_RESTORE_TARGET=$1 \
+        TERNENT_RESTORE_KEEP_RUNNING=true "$TERNENT_SCRIPTS/restore.sh") || restore_rc=$?
+    [ "$restore_rc" -ne 2 ] || die 2 "restore.sh rejected its input: $restore_json"
+    restore_status=fail
+    smoke_json='{"ok":false,"checks":{}}'
+    rto=""
+    if [ "$restore_rc" -eq 0 ]; then
+        restore_status=pass
+        smoke_json=$(PGHOST=$work/sock PGPORT=5432 "$TERNENT_SCRIPTS/smoke-checks.sh") || true
+        rto=$(seconds_since "$t0")
+    fi
+}

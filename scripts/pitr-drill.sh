@@ -38,15 +38,7 @@ seconds TERNENT_PITR_SLACK_SECONDS "$slack"
 target_in=${TERNENT_PITR_TARGET:-random}
 max_lag=$((interval + archive_timeout + slack))
 
-base=${TERNENT_WORKDIR:-/ternent/work}
-mkdir -p "$base"
-work=$(mktemp -d "$base/pd.XXXXXX")
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-    pg_ctl -D "$work/pgdata" stop -m fast -w -s >/dev/null 2>&1 || true
-    [ "${TERNENT_DRILL_KEEP:-false}" = true ] || rm -rf "$work"
-}
-trap cleanup EXIT
+drill_scratch pd
 started=$(now_utc)
 t0=$(now_ms)
 target=""
@@ -80,23 +72,16 @@ else
 fi
 log "PITR drill: target $target (window ${window_json:-given})"
 
-# --- 2. restore to T -------------------------------------------------------------------------------
-rc=0
-restore_json=$(TERNENT_WORKDIR=$work PGDATA=$work/pgdata TERNENT_RESTORE_TARGET=$target \
-    TERNENT_RESTORE_KEEP_RUNNING=true "$TERNENT_SCRIPTS/restore.sh") || rc=$?
-[ "$rc" -ne 2 ] || die 2 "restore.sh rejected its input: $restore_json"
-restore_status=$([ "$rc" -eq 0 ] && echo pass || echo fail)
+# --- 2. restore to T, smoke checks ----------------------------------------------------------------
+drill_restore "$target"
+rc=$restore_rc
 rfield() { perl -MJSON::PP -e 'my $r = eval { decode_json($ARGV[0]) } // {}; my $v = $r; $v = ref $v eq "HASH" ? $v->{$_} : undef for split /\./, $ARGV[1]; print defined $v ? $v : ""' "$restore_json" "$1"; }
 backup=$(rfield backup)
 
-# --- 3. smoke checks and canary accuracy ----------------------------------------------------------
-smoke_json='{"ok":false,"checks":{}}'
-rto=""
+# --- 3. canary accuracy ---------------------------------------------------------------------------
 canary_json='{}'
 accuracy=fail
 if [ "$rc" -eq 0 ]; then
-    smoke_json=$(PGHOST=$work/sock PGPORT=5432 "$TERNENT_SCRIPTS/smoke-checks.sh") || true
-    rto=$(seconds_since "$t0")
     newest=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{newestCanary} // ""' "$smoke_json")
     if canary_json=$(plan canary "$target" "$newest" "$max_lag"); then accuracy=pass; fi
 fi

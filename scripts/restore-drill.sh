@@ -17,30 +17,11 @@ set -euo pipefail
 . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 
 require_env WALG_S3_PREFIX
-base=${TERNENT_WORKDIR:-/ternent/work}
-mkdir -p "$base"
-work=$(mktemp -d "$base/rd.XXXXXX")
-cleanup() {
-    pg_ctl -D "$work/pgdata" stop -m fast -w -s >/dev/null 2>&1 || true
-    [ "${TERNENT_DRILL_KEEP:-false}" = true ] || rm -rf "$work"
-}
-trap cleanup EXIT
-
+drill_scratch rd
 started=$(now_utc)
 t0=$(now_ms)
 log "restore drill: LATEST from $WALG_S3_PREFIX into $work"
-rc=0
-restore_json=$(TERNENT_WORKDIR=$work PGDATA=$work/pgdata TERNENT_RESTORE_TARGET=latest \
-    TERNENT_RESTORE_KEEP_RUNNING=true "$TERNENT_SCRIPTS/restore.sh") || rc=$?
-[ "$rc" -ne 2 ] || die 2 "restore.sh rejected its input: $restore_json"
-restore_status=$([ "$rc" -eq 0 ] && echo pass || echo fail)
-
-smoke_json='{"ok":false,"checks":{}}'
-rto=""
-if [ "$rc" -eq 0 ]; then
-    smoke_json=$(PGHOST=$work/sock PGPORT=5432 "$TERNENT_SCRIPTS/smoke-checks.sh") || true
-    rto=$(seconds_since "$t0")
-fi
+drill_restore latest
 
 verdict=$(perl -MJSON::PP -e '
     my ($restore, $smoke, $restore_status, $started, $finished, $rto, $drill_start_ms) = @ARGV;

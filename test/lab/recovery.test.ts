@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, PG_BIN, Postgres, freePort, run, sleep, waitFor } from "../../lab/lab";
+import { Lab, PG_BIN, Postgres, freePort, run, sleep } from "../../lab/lab";
 import { column, useLab } from "./helpers";
 
 describe("lab: recovery to T into a new volume and a new WAL-G generation", function () {
@@ -77,8 +77,7 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         const l = lab();
         const db = restored!;
         await db.psql("INSERT INTO orders VALUES (10)");
-        const segment = await db.psql("SELECT pg_walfile_name(pg_current_wal_lsn()) FROM (SELECT pg_switch_wal()) s");
-        await waitFor(`archiving of ${segment}`, async () => (await db.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= segment, 60_000);
+        const segment = await db.switchWalAndWaitArchived();
         const backup = await l.runScript("backup.sh", { generation: 1, env: { PGDATA: pgdata, PGPORT: String(db.port) } });
         assert.equal(backup.code, 0, backup.stderr);
 
@@ -94,8 +93,7 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         await restored!.psql("INSERT INTO orders VALUES (11)");
         const canary = await l.runScript("canary.sh", { generation: 1, env: { PGPORT: String(restored!.port) } });
         assert.equal(canary.code, 0, canary.stderr);
-        const segment = await restored!.psql("SELECT pg_walfile_name(pg_current_wal_lsn()) FROM (SELECT pg_switch_wal()) s");
-        await waitFor(`archiving of ${segment}`, async () => (await restored!.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) >= segment, 60_000);
+        await restored!.switchWalAndWaitArchived();
         const r = await l.runScript("restore-drill.sh", {
             role: "ro",
             generation: 1,
