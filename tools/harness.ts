@@ -152,6 +152,18 @@ function stableHex(seed: string, bytes: number): string {
     return out.slice(0, bytes * 2);
 }
 
+/** A deterministic stand-in for random.RandomPassword's `result`: `length` characters of its alphabet. */
+export function mockPassword(name: string, inputs: Record<string, unknown>): string {
+    let alphabet = "";
+    if (inputs.lower !== false) alphabet += "abcdefghijklmnopqrstuvwxyz";
+    if (inputs.upper !== false) alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if (inputs.numeric !== false) alphabet += "0123456789";
+    if (inputs.special !== false) alphabet += typeof inputs.overrideSpecial === "string" ? inputs.overrideSpecial : "!@#$%&*()-_=+[]{}<>:?";
+    const length = Number(inputs.length ?? 16);
+    const bytes = Buffer.from(stableHex(`password:${name}`, length), "hex");
+    return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
 /**
  * The engine stand-in: echoes inputs as outputs and fills the outputs a provider computes
  * (generated passwords, key pairs, ids) with deterministic fake values derived from the name.
@@ -164,7 +176,7 @@ export class ProgramMocks {
         let id: string | undefined = args.id || `${args.name}-id`;
         switch (args.type) {
             case "random:index/randomPassword:RandomPassword":
-                state.result = `mockpw-${stableHex(args.name, 12)}`;
+                state.result = mockPassword(args.name, args.inputs);
                 break;
             case "random:index/randomId:RandomId": {
                 const bytes = Number(args.inputs.byteLength ?? 8);

@@ -378,7 +378,9 @@ export function simulateFirstPreview(resources: readonly EngineResource[]): Engi
 export function blankSecureConfig(resources: readonly EngineResource[], config: Record<string, string>): EngineResource[] {
     const prefix = securePlaceholder("x").replace(/[0-9a-f]{32}$/, "");
     const re = new RegExp(`${prefix}[0-9a-f]{32}`, "g");
-    const placeholders = [...new Set(Object.values(config).flatMap((v) => v.match(re) ?? []))];
+    // Most placeholders share a prefix; one of a validated format (the libsodium key) is recognised by key.
+    const byKey = Object.entries(config).filter(([k, v]) => v === securePlaceholder(k)).map(([, v]) => v);
+    const placeholders = [...new Set([...Object.values(config).flatMap((v) => v.match(re) ?? []), ...byKey])];
     return placeholders.length > 0 ? blankDerived(resources, placeholders) : [...resources];
 }
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { flattenStackConfig, runProgram, securePlaceholder, unwrapSecrets } from "../../tools/harness";
+import { flattenStackConfig, mockPassword, runProgram, securePlaceholder, unwrapSecrets } from "../../tools/harness";
 
 const FIXTURE = path.join(__dirname, "fixtures", "tiny-program.ts");
 
@@ -25,7 +25,8 @@ describe("tools/harness", () => {
         const run = await runProgram({ stack: "dev", program: FIXTURE, config: {}, secretKeys: [] });
         const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
         const data = secret.inputs.stringData as Record<string, string>;
-        assert.match(data.PASSWORD, /^mockpw-[0-9a-f]{24}$/);
+        assert.equal(data.PASSWORD.length, 16);
+        assert.equal(data.PASSWORD, String(run.resources.find((r) => r.type === "random:index/randomPassword:RandomPassword")!.outputs.result));
         // The engine marks the whole input property secret when any value inside it is secret.
         assert.deepEqual(secret.secretPaths, ["stringData"]);
         assert.equal(secret.options.protect, false);
@@ -34,7 +35,7 @@ describe("tools/harness", () => {
     it("resolves stack outputs and reports which are secret", async () => {
         const run = await runProgram({ stack: "prod", program: FIXTURE, config: {}, secretKeys: [] });
         assert.equal(run.outputs.plain, "hello");
-        assert.match(String(run.outputs.password), /^mockpw-/);
+        assert.equal(String(run.outputs.password).length, 16);
         assert.deepEqual(run.secretOutputs, ["password"]);
         assert.ok(run.resources.every((r) => r.urn.startsWith("urn:pulumi:prod::")));
     });
@@ -75,5 +76,13 @@ describe("tools/harness", () => {
         const run = await runProgram({ stack: "dev", ...flat, now: "2026-11-26T12:00:00Z" });
         assert.equal(run.resources.filter((r) => r.type.startsWith("digitalocean:")).length, 0);
         assert.equal(run.outputs.walgLibsodiumKey, securePlaceholder("ternent-postgres:walgLibsodiumKey"));
+    });
+
+    it("generates mock passwords of the requested length and alphabet", () => {
+        const hex = mockPassword("k", { length: 64, lower: false, upper: false, numeric: true, special: true, overrideSpecial: "abcdef" });
+        assert.match(hex, /^[0-9a-f]{64}$/);
+        assert.match(mockPassword("p", { length: 32, special: false }), /^[A-Za-z0-9]{32}$/);
+        assert.equal(mockPassword("p", { length: 32 }), mockPassword("p", { length: 32 }));
+        assert.notEqual(mockPassword("p", { length: 32 }), mockPassword("q", { length: 32 }));
     });
 });
