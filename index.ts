@@ -99,6 +99,8 @@ export = async () => {
         pgDatabase: config.postgres.database,
         canaryIntervalSeconds: config.derived.canaryIntervalSeconds,
         archiveTimeoutSeconds: config.postgres.archiveTimeoutSeconds,
+        smokeSql: config.drills.smokeSql,
+        pitrTarget: config.drills.pitrTarget,
         workSize: config.postgres.storageSize,
         secretName: dr.secretName,
         scriptsConfigMapName: dr.scriptsConfigMapName,

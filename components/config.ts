@@ -109,6 +109,13 @@ export interface RecoveryConfig {
     readonly sourcePrefix: string;
 }
 
+export interface DrillsConfig {
+    /** Extra SQL both drills run on the restored database (must succeed); empty: none. */
+    readonly smokeSql: string;
+    /** The PITR drill's target: `random` (inside the window the backups cover) or an RFC 3339 time. */
+    readonly pitrTarget: string;
+}
+
 export interface StackConfig {
     readonly stack: string;
     readonly protect: boolean;
@@ -122,6 +129,7 @@ export interface StackConfig {
     readonly schedules: Schedules;
     readonly retention: RetentionConfig;
     readonly network: { readonly apiPodSelector: Readonly<Record<string, string>> };
+    readonly drills: DrillsConfig;
     readonly dataGeneration: number;
     readonly recovery?: RecoveryConfig;
     /** The password the database was initialised with (adopt); generated when absent. */
@@ -164,7 +172,7 @@ export const DEFAULTS = {
         // The init container verifies it at every start and fails closed on a mismatch.
         sha256: "4f03ee4679db7f660bfd1b2b8291ac5df247cd2ec48074b60c112f4897299f24",
         installerImage: "curlimages/curl:8.11.1",
-        compression: "brotli",
+        compression: "lz4",
         uploadConcurrency: 4,
         downloadConcurrency: 4,
     },
@@ -219,7 +227,7 @@ const JOB_POLICY: { readonly [J in JobName]?: string } = {
 // Parsing helpers.
 
 const TOP_LEVEL_KEYS = [
-    "protect", "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "adopt",
+    "protect", "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "adopt",
     "dataGeneration", "recovery",
     "spacesReadWriteKeyId", "spacesReadWriteSecret", "spacesReadOnlyKeyId", "spacesReadOnlySecret",
     "walgLibsodiumKey", "postgresPassword",
@@ -478,7 +486,7 @@ function parseRaw(r: Reader, key: string, raw: string | undefined): unknown {
     if (raw === undefined) {
         return undefined;
     }
-    const structured = ["namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "recovery"];
+    const structured = ["namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery"];
     if (!structured.includes(key)) {
         return raw;
     }
@@ -531,6 +539,7 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
 
     const netObj = r.object("network", raw("network"), ["apiPodSelector"]) ?? {};
     const network = { apiPodSelector: r.labels("network.apiPodSelector", netObj.apiPodSelector, DEFAULTS.network.apiPodSelector, true) };
+    const drills = readDrills(r, raw("drills"));
 
     const dataGeneration = r.integer("dataGeneration", raw("dataGeneration"), 0, 0, 1000);
     const currentPrefix = generationNames.prefix(spaces.prefix, dataGeneration);
@@ -634,6 +643,7 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
         schedules,
         retention,
         network,
+        drills,
         dataGeneration,
         recovery,
         postgresPassword,
@@ -641,6 +651,16 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
         now: input.now,
     };
     return { config: deepFreeze(config), warnings: r.warnings };
+}
+
+function readDrills(r: Reader, value: unknown): DrillsConfig {
+    const o = r.object("drills", value, ["smokeSql", "pitrTarget"]) ?? {};
+    const smokeSql = r.string("drills.smokeSql", o.smokeSql, "");
+    const pitrTarget = r.string("drills.pitrTarget", o.pitrTarget, "random");
+    if (pitrTarget !== "random" && parseRfc3339(pitrTarget) === undefined) {
+        r.problem("drills.pitrTarget", pitrTarget, "is not allowed: must be random or an RFC 3339 time with a zone (e.g. 2025-01-31T12:00:00Z)");
+    }
+    return { smokeSql, pitrTarget };
 }
 
 function readPostgres(r: Reader, value: unknown): PostgresConfig {

@@ -25,13 +25,18 @@ export interface DrillsArgs {
     readonly restoreDrillSchedule?: string;
     /** 5-field cron of the PITR drill; no drill when absent. */
     readonly pitrDrillSchedule?: string;
-    /** Role and database of the smoke checks on the restored server (the primary's postgres.user/database). */
+    /** Role of the smoke checks on the restored server (the primary's postgres.user). */
     readonly pgUser: string;
+    /** Database of the smoke checks on the restored server (the primary's postgres.database). */
     readonly pgDatabase: string;
     /** Worst-case seconds between canary rows (absent when the canary is off). */
     readonly canaryIntervalSeconds?: number;
     /** postgres.archiveTimeoutSeconds. */
     readonly archiveTimeoutSeconds: number;
+    /** Extra SQL both drills must run successfully on the restored database (empty: none). */
+    readonly smokeSql: string;
+    /** The PITR drill's target: `random` or an RFC 3339 time. */
+    readonly pitrTarget: string;
     /** Size limit of the scratch directory (the restored data directory must fit). */
     readonly workSize: string;
     /** DR Secret with the WAL-G env (DR key). */
@@ -75,6 +80,7 @@ export class Drills extends pulumi.ComponentResource {
                             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
                             ...(args.canaryIntervalSeconds !== undefined
                                 ? { TERNENT_CANARY_INTERVAL_SECONDS: String(args.canaryIntervalSeconds) } : {}),
+                            ...(args.smokeSql !== "" ? { TERNENT_SMOKE_SQL: args.smokeSql } : {}),
                             ...env,
                         },
                         envFrom: walgEnvFrom(args.secretName, args.walgConfigMapName),
@@ -95,7 +101,7 @@ export class Drills extends pulumi.ComponentResource {
         if (args.pitrDrillSchedule) {
             // pitr-drill.sh picks T inside the window the backups actually cover.
             this.pitrDrill = drill("pitr-drill", NAMES.pitrDrillCronJob, args.pitrDrillSchedule, SCRIPTS.pitrDrill, {
-                TERNENT_PITR_TARGET: "random",
+                TERNENT_PITR_TARGET: args.pitrTarget,
             });
         }
         this.registerOutputs({});

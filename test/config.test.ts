@@ -96,6 +96,11 @@ describe("components/config", () => {
             assert.match(msg, /ternent-postgres:schedules\.pitrDrill = "0 0 30 2 \*" never fires/);
         });
 
+        it("refuses a PITR drill target that is neither random nor an RFC 3339 time", () => {
+            const msg = problemsOf({ drills: { pitrTarget: "yesterday" } });
+            assert.match(msg, /ternent-postgres:drills\.pitrTarget = "yesterday" is not allowed: must be random or an RFC 3339 time with a zone/);
+        });
+
         it("refuses a zero storage size", () => {
             const msg = problemsOf({ postgres: { storageSize: "0Gi" } });
             assert.match(msg, /ternent-postgres:postgres\.storageSize = "0Gi"/);

@@ -52,4 +52,20 @@ describe("components/drills (Drills)", () => {
         assert.deepEqual(findAllK8s(run, "CronJob", "ternent-postgres-restore-drill"), []);
         assert.equal(findAllK8s(run, "CronJob", "ternent-postgres-pitr-drill").length, 1);
     });
+
+    it("passes drills.smokeSql to both drills and drills.pitrTarget to the PITR drill", async () => {
+        const run = await runWith({ drills: { smokeSql: "select count(*) from accounts", pitrTarget: "2026-11-20T12:00:00Z" } });
+        for (const name of ["ternent-postgres-restore-drill", "ternent-postgres-pitr-drill"]) {
+            const env = envOf(podSpecOf(findK8s(run, "CronJob", name, DR)).containers[0] as Any);
+            assert.equal(env.TERNENT_SMOKE_SQL, "select count(*) from accounts", name);
+        }
+        const pitr = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-pitr-drill", DR)).containers[0] as Any);
+        assert.equal(pitr.TERNENT_PITR_TARGET, "2026-11-20T12:00:00Z");
+    });
+
+    it("sets no TERNENT_SMOKE_SQL when drills.smokeSql is not configured", async () => {
+        const run = await stackRun("prod");
+        const env = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-restore-drill", DR)).containers[0] as Any);
+        assert.equal(env.TERNENT_SMOKE_SQL, undefined);
+    });
 });
