@@ -28,6 +28,7 @@ describe("components/drills (Drills)", () => {
             assert.equal(env.TERNENT_ARCHIVE_TIMEOUT_SECONDS, "30");
             assert.equal(env.PGUSER, "ternent");
             assert.equal(env.PGDATABASE, "ternent");
+            assert.equal(env.WALG_DOWNLOAD_FILE_RETRIES, "3", "a broken backup fails a drill in minutes, not an hour");
             const work = (main.volumeMounts as Any[]).find((m) => m.mountPath === "/ternent/work")!;
             assert.ok((pod.volumes as Any[]).find((v) => v.name === work.name)!.emptyDir, name);
             assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), `${name} mounts no PVC`);
