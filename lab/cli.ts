@@ -158,6 +158,7 @@ async function scenario(lab: Lab, o: Options, slack: number): Promise<number> {
     const rpoSeconds = restoredNewest && lastCommitted ? (Date.parse(lastCommitted.ts) - Date.parse(restoredNewest)) / 1000 : undefined;
     const report = {
         postgresqlConf: lab.confSource,
+        walgSettings: lab.walgSettings,
         archiveTimeoutSeconds: lab.archiveTimeoutSeconds,
         canaryIntervalSeconds: o.canaryInterval,
         backups: JSON.parse(backups || "[]").map((b: Record<string, unknown>) => ({ name: b.backup_name, finished: b.finish_time, compressedSize: b.compressed_size })),
@@ -177,6 +178,7 @@ async function scenario(lab: Lab, o: Options, slack: number): Promise<number> {
         const line = (k: string, v: unknown) => console.log(`  ${k.padEnd(24)} ${v}`);
         console.log("\nternent-postgres DR lab report");
         line("postgresql.conf", report.postgresqlConf);
+        line("WAL-G ConfigMap", Object.entries(report.walgSettings).map(([k, v]) => `${k}=${v}`).join(" "));
         line("archive_timeout / canary", `${report.archiveTimeoutSeconds}s / every ${report.canaryIntervalSeconds}s`);
         for (const b of report.backups) line("backup", `${b.name} finished ${b.finished} (${b.compressedSize} bytes)`);
         line("archive status", report.archiveStatusBeforeDisaster);

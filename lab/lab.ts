@@ -19,7 +19,8 @@
  *                                 PostgreSQL initialised and started (opts.startPostgres !== false)
  *   lab.env("rw" | "ro", extra)    -> the environment a pod of that role gets (clean, not process.env)
  *   lab.runScript(name, {role, env, timeoutMs}) -> RunResult (as the postgres OS user when we are root)
- *   lab.psql(sql), lab.walg(args, role), lab.prefixFor(generation), lab.policyName(role), lab.cleanup()
+ *   lab.psql(sql), lab.walg(args, role), lab.prefixFor(generation), lab.walKey(segment, generation),
+ *   lab.policyName(role), lab.cleanup(); lab.walgSettings = the rendered WAL-G ConfigMap
  * Every process started here is killed (process group, SIGKILL) and every temp dir removed on exit,
  * also after a failed test, Ctrl-C, SIGTERM or SIGHUP; set TERNENT_LAB_KEEP=1 to keep the directories.
  */
@@ -714,20 +715,44 @@ export function fallbackPostgresqlConf(archiveTimeoutSeconds: number): string {
     ].join("\n");
 }
 
-const renderCache = new Map<string, Promise<{ conf: string; source: string }>>();
+/** What the lab takes from the rendered ConfigMaps. */
+export interface RenderedSettings {
+    /** data['postgresql.conf'] of ConfigMap ternent-postgres. */
+    conf: string;
+    /** data of ConfigMap ternent-postgres-walg (WAL-G tuning env). */
+    walg: Record<string, string>;
+    /** Where they came from: the render command or "fallback (why)". */
+    source: string;
+}
+
+/** FALLBACK ONLY: ConfigMap ternent-postgres-walg as docs/architecture.md describes it. */
+export const FALLBACK_WALG_ENV: Record<string, string> = {
+    AWS_S3_FORCE_PATH_STYLE: "false",
+    WALG_COMPRESSION_METHOD: "brotli",
+    WALG_UPLOAD_CONCURRENCY: "4",
+    WALG_DOWNLOAD_CONCURRENCY: "4",
+};
+
+/** File name extension WAL-G gives objects for a WALG_COMPRESSION_METHOD. */
+export function walgExtension(method: string | undefined): string {
+    const ext: Record<string, string> = { lz4: ".lz4", brotli: ".br", zstd: ".zst", lzma: ".lzma", none: "" };
+    return ext[method ?? "lz4"] ?? `.${method}`;
+}
+
+const renderCache = new Map<string, Promise<RenderedSettings>>();
 
 /**
  * postgresql.conf the way the program renders it (`npm run render -- --stack dev --out <dir>`,
  * data['postgresql.conf'] of backend.ConfigMap.ternent-postgres.yaml); the fallback when no render
  * tool exists yet or it fails (source says which). TERNENT_LAB_CONF=fallback forces the fallback.
  */
-export function renderedPostgresqlConf(stack = process.env.TERNENT_LAB_STACK ?? "dev"): Promise<{ conf: string; source: string }> {
+export function renderedPostgresqlConf(stack = process.env.TERNENT_LAB_STACK ?? "dev"): Promise<RenderedSettings> {
     if (!renderCache.has(stack)) renderCache.set(stack, renderOnce(stack));
     return renderCache.get(stack)!;
 }
 
-async function renderOnce(stack: string): Promise<{ conf: string; source: string }> {
-    const fallback = (why: string) => ({ conf: fallbackPostgresqlConf(60), source: `fallback (${why})` });
+async function renderOnce(stack: string): Promise<RenderedSettings> {
+    const fallback = (why: string) => ({ conf: fallbackPostgresqlConf(60), walg: FALLBACK_WALG_ENV, source: `fallback (${why})` });
     if (process.env.TERNENT_LAB_CONF === "fallback") return fallback("TERNENT_LAB_CONF=fallback");
     const renderTool = path.join(REPO_ROOT, "tools", "render.ts");
     if (!fs.existsSync(renderTool)) return fallback("tools/render.ts does not exist yet");
@@ -746,7 +771,9 @@ async function renderOnce(stack: string): Promise<{ conf: string; source: string
         const doc = yaml.load(fs.readFileSync(file, "utf8"));
         const conf = doc?.data?.["postgresql.conf"];
         if (typeof conf !== "string") return fallback(`${path.basename(file)} has no data['postgresql.conf']`);
-        return { conf, source: `npm run render -- --stack ${stack}` };
+        const walgFile = path.join(out, "backend.ConfigMap.ternent-postgres-walg.yaml");
+        const walg = fs.existsSync(walgFile) ? yaml.load(fs.readFileSync(walgFile, "utf8"))?.data : undefined;
+        return { conf, walg: walg ?? FALLBACK_WALG_ENV, source: `npm run render -- --stack ${stack}` };
     } finally {
         fs.rmSync(out, { recursive: true, force: true });
     }
@@ -798,6 +825,8 @@ export class Lab {
     readonly libsodiumKey = crypto.randomBytes(32).toString("hex");
     readonly keys: { rw: { id: string; secret: string }; ro: { id: string; secret: string } };
     confSource = "";
+    /** ConfigMap ternent-postgres-walg as rendered (AWS_S3_FORCE_PATH_STYLE is forced to true: MinIO). */
+    walgSettings: Record<string, string> = { ...FALLBACK_WALG_ENV };
     archiveTimeoutSeconds = 60;
     minio!: Minio;
     pg!: Postgres;
@@ -865,6 +894,7 @@ export class Lab {
 
         const rendered = await rendering;
         this.confSource = rendered.source;
+        this.walgSettings = { ...rendered.walg };
         const conf = rendered.conf.split("/ternent/").join(`${this.ternent}/`);
         fs.writeFileSync(this.confFile, conf);
         const m = /^\s*archive_timeout\s*=\s*'?(\d+)/m.exec(conf);
@@ -913,6 +943,11 @@ export class Lab {
         return r;
     }
 
+    /** Object key of an archived WAL segment (or history file) in the bucket. */
+    walKey(segment: string, generation = 0): string {
+        return `${this.prefixFor(generation)}/wal_005/${segment}${walgExtension(this.walgSettings.WALG_COMPRESSION_METHOD)}`;
+    }
+
     /** s3 prefix of a data generation (0: the configured prefix, N: <prefix>-gen<N>), as the program sets it. */
     prefixFor(generation = 0): string {
         return generation === 0 ? this.prefix : `${this.prefix}-gen${generation}`;
@@ -934,12 +969,10 @@ export class Lab {
             AWS_REGION: "us-east-1",
             AWS_ACCESS_KEY_ID: key.id,
             AWS_SECRET_ACCESS_KEY: key.secret,
+            ...this.walgSettings,
             AWS_S3_FORCE_PATH_STYLE: "true",
             WALG_LIBSODIUM_KEY: this.libsodiumKey,
             WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
-            WALG_COMPRESSION_METHOD: "brotli",
-            WALG_UPLOAD_CONCURRENCY: "4",
-            WALG_DOWNLOAD_CONCURRENCY: "4",
             TERNENT_BIN: this.binDir,
             TERNENT_SCRIPTS: this.scriptsDir,
             TERNENT_WORKDIR: this.workDir,

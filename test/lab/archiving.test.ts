@@ -14,7 +14,7 @@ describe("lab: WAL archiving (archive_timeout 3 s)", function () {
         const [archived, failed, last] = (await lab().psql("SELECT archived_count, failed_count, coalesce(last_archived_wal, '') FROM pg_stat_archiver")).split("|");
         return { archived: Number(archived), failed: Number(failed), last };
     };
-    const walObjects = async () => (await lab().minio.listObjects(lab().bucket, `${lab().prefix}/wal_005/`)).map((o) => o.key.split("/").pop()!);
+    const walObjects = async () => (await lab().minio.listObjects(lab().bucket, `${lab().prefix}/wal_005/`)).map((o) => o.key);
 
     it("runs the rendered archive_command (archive-command.sh %p) with archive_timeout applied", async function () {
         assert.equal(await lab().psql("SHOW archive_mode"), "on");
@@ -34,7 +34,7 @@ describe("lab: WAL archiving (archive_timeout 3 s)", function () {
         assert.ok(after.archived >= before.archived + 3, `archived_count ${before.archived} -> ${after.archived}`);
         assert.equal(after.failed, 0);
         const objects = await walObjects();
-        for (const s of segments) assert.ok(objects.includes(`${s}.br`), `${s}.br in ${objects.join(", ")}`);
+        for (const s of segments) assert.ok(objects.includes(lab().walKey(s)), `${lab().walKey(s)} in ${objects.join(", ")}`);
     });
 
     it("canary.sh creates ternent_canary, adds one timestamp row per run and arms archive_timeout on a young server", async function () {
@@ -57,7 +57,7 @@ describe("lab: WAL archiving (archive_timeout 3 s)", function () {
         const seconds = (Date.now() - written) / 1000;
         // archive_timeout forces the switch; the upload itself takes a moment on a loaded machine.
         assert.ok(seconds <= ARCHIVE_TIMEOUT + 5, `shipped after ${seconds} s, archive_timeout is ${ARCHIVE_TIMEOUT} s`);
-        assert.ok((await walObjects()).includes(`${segment}.br`));
+        assert.ok((await walObjects()).includes(lab().walKey(segment)));
     });
 
     it("verify.sh reports healthy archiving with exit 0 and one JSON line", async function () {

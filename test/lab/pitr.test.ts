@@ -60,7 +60,7 @@ describe("lab: PITR drill to a chosen time T", function () {
 
     it("fails loudly, naming the segment, when WAL before T is missing (wal-verify reports it MISSING_LOST)", async function () {
         const l = lab();
-        await l.minio.mcOk(["rm", `lab/${l.bucket}/${l.prefix}/wal_005/${segmentOfRow2}.br`]);
+        await l.minio.mcOk(["rm", `lab/${l.bucket}/${l.walKey(segmentOfRow2)}`]);
         const r = await drill();
         assert.equal(r.code, 1, r.stdout);
         assert.equal(r.json.ok, false);

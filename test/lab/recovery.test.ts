@@ -82,7 +82,7 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         assert.equal(backup.code, 0, backup.stderr);
 
         const fresh = await listing(l, newPrefix());
-        assert.ok(fresh.some((o) => o.startsWith(`${newPrefix()}wal_005/${segment}.br `)), fresh.join("\n"));
+        assert.ok(fresh.some((o) => o.startsWith(`${l.walKey(segment, 1)} `)), fresh.join("\n"));
         assert.ok(fresh.some((o) => o.startsWith(`${newPrefix()}basebackups_005/${backup.json.backup}_backup_stop_sentinel.json `)), fresh.join("\n"));
         await sleep(3000); // an archive_timeout more: anything that would still go to the old prefix would show
         assert.deepEqual(await listing(l, oldPrefix()), oldListing);
