@@ -14,6 +14,9 @@ import { walgTuning } from "./postgres";
 import { dataVolume, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES } from "./pod";
 import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
 
+/** The restore Job's deadline: generous, a large database replays for hours. */
+export const RESTORE_JOB_DEADLINE_SECONDS = 6 * 3600;
+
 export interface RecoveryArgs {
     /** Stack name (app.kubernetes.io/instance). */
     readonly stack: string;
@@ -114,7 +117,7 @@ export class Recovery extends pulumi.ComponentResource {
                 spec: {
                     // A half-written data directory must be looked at, not overwritten by a retry.
                     backoffLimit: 0,
-                    activeDeadlineSeconds: 6 * 3600,
+                    activeDeadlineSeconds: RESTORE_JOB_DEADLINE_SECONDS,
                     template: {
                         metadata: { labels: { ...labels } },
                         spec: scriptPod({
@@ -127,6 +130,9 @@ export class Recovery extends pulumi.ComponentResource {
                                 PGDATA: PATHS.pgdata,
                                 TERNENT_WORKDIR: PATHS.work,
                                 TERNENT_RESTORE_TARGET: rec.target,
+                                // Replay may use the Job's whole deadline (restore.sh's default is 1 h), less
+                                // ten minutes for the fetch and a clean shutdown that the log shows.
+                                TERNENT_RESTORE_TIMEOUT_SECONDS: String(RESTORE_JOB_DEADLINE_SECONDS - 600),
                                 // Role/database of restore.sh's post-recovery check: the primary's.
                                 PGUSER: args.postgres.user,
                                 PGDATABASE: args.postgres.database,

@@ -39,6 +39,9 @@ describe("recovery (data generations, restore Job, API patches)", () => {
         assert.equal(env.PGDATA, "/var/lib/postgresql/data/pgdata");
         assert.equal(env.TERNENT_WORKDIR, "/ternent/work");
         assert.equal(env.PGUSER, "ternent");
+        // restore.sh stops replay at this timeout; it must fit inside the Job's deadline.
+        assert.ok(Number(env.TERNENT_RESTORE_TIMEOUT_SECONDS) > 3600, "replay may take longer than restore.sh's 1 h default");
+        assert.ok(Number(env.TERNENT_RESTORE_TIMEOUT_SECONDS) < (job.inputs.spec as Any).activeDeadlineSeconds);
         const claim = (pod.volumes as Any[]).find((v) => v.persistentVolumeClaim)!;
         assert.equal(claim.persistentVolumeClaim.claimName, "ternent-postgres-data-g1");
         const secretName = main.envFrom[0].secretRef.name;
