@@ -301,6 +301,19 @@ export function walgSkipReason(): string | undefined {
     return "reason" in w ? w.reason : undefined;
 }
 
+/** Why a lab cannot run here (no WAL-G, no MinIO or mc), or undefined: tests skip with this reason. */
+export function labSkipReason(): string | undefined {
+    const walg = walgSkipReason();
+    if (walg) return walg;
+    try {
+        findTool("minio");
+        findTool("mc");
+    } catch (e) {
+        return `MinIO not available: ${(e as Error).message}`;
+    }
+    return undefined;
+}
+
 export function sha256File(file: string): string {
     const h = crypto.createHash("sha256");
     const fd = fs.openSync(file, "r");

@@ -5,20 +5,9 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { Lab, PG_BIN, RunResult, findTool, run, walgSkipReason } from "../../lab/lab";
+import { Lab, PG_BIN, RunResult, labSkipReason, run } from "../../lab/lab";
 
-/** Why the lab cannot run here (no WAL-G or no MinIO), or undefined. */
-export function labSkipReason(): string | undefined {
-    const w = walgSkipReason();
-    if (w) return w;
-    try {
-        findTool("minio");
-        findTool("mc");
-    } catch (e) {
-        return `MinIO not available: ${(e as Error).message}`;
-    }
-    return undefined;
-}
+export { labSkipReason };
 
 export interface Ack {
     id: number;

@@ -1,19 +1,9 @@
 // Shared set-up of the lab tests: one Lab (own bucket, PostgreSQL, temp dirs and free ports) per
 // scenario, skipped with the reason when WAL-G or MinIO is not available, always cleaned up. The
 // scenarios share one MinIO process and its rw/ro users (SharedStorage) to save start-up time.
-import { Lab, LabOptions, SharedStorage, findTool, walgSkipReason } from "../../lab/lab";
+import { Lab, LabOptions, SharedStorage, labSkipReason } from "../../lab/lab";
 
-export function labSkipReason(): string | undefined {
-    const walg = walgSkipReason();
-    if (walg) return walg;
-    try {
-        findTool("minio");
-        findTool("mc");
-    } catch (e) {
-        return `MinIO not available: ${(e as Error).message}`;
-    }
-    return undefined;
-}
+export { labSkipReason };
 
 let storage: Promise<SharedStorage> | undefined;
 

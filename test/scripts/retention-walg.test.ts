@@ -7,25 +7,13 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, PG_BIN, findTool, run, RunResult, walgSkipReason } from "../../lab/lab";
+import { Lab, PG_BIN, labSkipReason, run, RunResult } from "../../lab/lab";
 
 const DAY = 24 * 3600_000;
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
 interface Meta { start_time: string; finish_time: string; is_permanent: boolean; start_lsn: number; finish_lsn: number }
 interface Listed { backup_name: string; start_time: string; finish_time: string; is_permanent?: boolean; start_lsn: number; finish_lsn: number }
-
-function labSkipReason(): string | undefined {
-    const w = walgSkipReason();
-    if (w) return w;
-    try {
-        findTool("minio");
-        findTool("mc");
-    } catch (e) {
-        return `MinIO not available: ${(e as Error).message}`;
-    }
-    return undefined;
-}
 
 const walSeg = (lsn: number): number => Math.floor(lsn / 0x1000000);
 const segOfName = (n: string): number => parseInt(n.slice(13, 21), 16) * 256 + parseInt(n.slice(21, 29), 16);
