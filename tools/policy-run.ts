@@ -682,9 +682,8 @@ export async function stackResources(opts: PolicyRunOptions): Promise<{ resource
     return { resources, ctx, stackFile };
 }
 
-/** Applies every policy to one stack's resources, as a preview with the policy pack does. */
-export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport> {
-    const { resources, ctx, stackFile } = await stackResources(opts);
+/** Every resource through Analyze, then the whole stack through AnalyzeStack, as the engine calls them. */
+export async function analyzeAll(ctx: AnalyzerContext, resources: readonly EngineResource[]): Promise<{ diagnostics: Diagnostic[]; notApplicable: NotApplicable[] }> {
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     for (const r of resources) {
@@ -695,6 +694,13 @@ export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport>
     const st = await analyzeStack(ctx, resources);
     diagnostics.push(...st.diagnostics);
     notApplicable.push(...st.notApplicable);
+    return { diagnostics, notApplicable };
+}
+
+/** Applies every policy to one stack's resources, as a preview with the policy pack does. */
+export async function runPolicies(opts: PolicyRunOptions): Promise<PolicyReport> {
+    const { resources, ctx, stackFile } = await stackResources(opts);
+    const { diagnostics, notApplicable } = await analyzeAll(ctx, resources);
     return {
         stack: opts.stack, stackFile, pack: ctx.pack, resources, diagnostics, notApplicable,
         mandatory: diagnostics.filter((d) => d.enforcementLevel === "mandatory"),

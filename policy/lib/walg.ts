@@ -1,11 +1,12 @@
 // WAL-G as the stack runs it: which containers use it (get the WAL-G storage Secret), the prefix the
 // primary archives to, and which Spaces key a Secret's AWS_ACCESS_KEY_ID really is.
 
+import { Checks } from "./checks";
 import { ContainerRef, TYPES } from "./k8s";
 import { postgresContainer } from "./postgres";
 import { ResolvedEnv, Res, secretEntries, StackView, Workload } from "./stack";
 import { asArr, asStr, at, isUnknown, UNKNOWN } from "./values";
-import { envLookup, EnvLookup, sameSource } from "./workloads";
+import { envLookup, EnvLookup, sameSource, scriptOf } from "./workloads";
 
 export interface Consumer {
     readonly w: Workload;
@@ -150,4 +151,29 @@ export function grantsOf(key: Res): { grants: Array<{ bucket?: string; permissio
         return { bucket: asStr(bucket), permission: asStr(permission) };
     });
     return { grants, unknown };
+}
+
+/**
+ * A job container of the primary's namespace runs `script` from the scripts ConfigMap and works on
+ * the prefix the primary archives to. `missing`/`differs` finish the violation messages.
+ */
+export function checkJobScriptAndPrefix(
+    checks: Checks, view: StackView, w: Workload, c: ContainerRef, primary: EnvLookup | undefined,
+    script: string, messages: { missing: string; differs: (primary: string) => string },
+): void {
+    const found = scriptOf(view, w, c, script);
+    if (found.unknown) {
+        checks.unknown(found.unknown);
+    } else if (found.problem) {
+        checks.violation(`${found.problem}.`, w.res.urn);
+    }
+    const prefix = envLookup(view, w, c, "WALG_S3_PREFIX");
+    const match = matchPrimaryPrefix(prefix, primary);
+    if (match.kind === "unknown") {
+        checks.unknown(match.where);
+    } else if (match.kind === "missing") {
+        checks.violation(`${prefix.where}: ${messages.missing}`, w.res.urn);
+    } else if (match.kind === "differs") {
+        checks.violation(`${prefix.where}, but the primary archives${messages.differs(JSON.stringify(match.primary))}`, w.res.urn);
+    }
 }

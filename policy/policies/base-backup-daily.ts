@@ -2,8 +2,8 @@
 // every maxBaseBackupIntervalHours, is not suspended, runs backup.sh and writes where WAL goes.
 import { stackPolicy } from "../lib/checks";
 import { StackView } from "../lib/stack";
-import { matchPrimaryPrefix, primaryPrefix } from "../lib/walg";
-import { envLookup, humanSeconds, roleContainer, scheduleOf, scriptOf, stackFile, stackKey } from "../lib/workloads";
+import { checkJobScriptAndPrefix, primaryPrefix } from "../lib/walg";
+import { humanSeconds, roleContainer, scheduleOf, stackFile, stackKey } from "../lib/workloads";
 
 export interface BaseBackupConfig {
     readonly maxBaseBackupIntervalHours: number;
@@ -62,22 +62,10 @@ export const baseBackupDaily = stackPolicy<BaseBackupConfig>({
                 }
                 continue;
             }
-            const script = scriptOf(view, w, c, "backup.sh");
-            if (script.unknown) {
-                checks.unknown(script.unknown);
-            } else if (script.problem) {
-                checks.violation(`${script.problem}.`, w.res.urn);
-            }
-            const prefix = envLookup(view, w, c, "WALG_S3_PREFIX");
-            const match = matchPrimaryPrefix(prefix, primary);
-            if (match.kind === "unknown") {
-                checks.unknown(match.where);
-            } else if (match.kind === "missing") {
-                checks.violation(`${prefix.where}: backup-push has nowhere to write.`, w.res.urn);
-            } else if (match.kind === "differs") {
-                checks.violation(`${prefix.where}, but the primary archives WAL to ${JSON.stringify(match.primary)}: ` +
-                    "base backups and WAL must share a prefix to restore.", w.res.urn);
-            }
+            checkJobScriptAndPrefix(checks, view, w, c, primary, "backup.sh", {
+                missing: "backup-push has nowhere to write.",
+                differs: (p) => ` WAL to ${p}: base backups and WAL must share a prefix to restore.`,
+            });
         }
     },
 });

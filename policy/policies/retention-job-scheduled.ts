@@ -3,8 +3,8 @@
 import { stackPolicy } from "../lib/checks";
 import { retentionJobs } from "../lib/retention";
 import { StackView } from "../lib/stack";
-import { matchPrimaryPrefix, primaryPrefix } from "../lib/walg";
-import { envLookup, humanSeconds, scheduleOf, scriptOf, stackFile, stackKey } from "../lib/workloads";
+import { checkJobScriptAndPrefix, primaryPrefix } from "../lib/walg";
+import { envLookup, humanSeconds, scheduleOf, stackFile, stackKey } from "../lib/workloads";
 
 export const retentionJobScheduled = stackPolicy<object>({
     name: "retention-job-scheduled",
@@ -54,22 +54,10 @@ export const retentionJobScheduled = stackPolicy<object>({
                 checks.violation(`${dry.where}: the retention job only logs its plan and changes nothing. ` +
                     "Fix: set TERNENT_RETENTION_DRY_RUN=false (or remove it) once the plan in the job log looks right.", w.res.urn);
             }
-            const script = scriptOf(view, w, c, "retention.sh");
-            if (script.unknown) {
-                checks.unknown(script.unknown);
-            } else if (script.problem) {
-                checks.violation(`${script.problem}.`, w.res.urn);
-            }
-            const prefix = envLookup(view, w, c, "WALG_S3_PREFIX");
-            const match = matchPrimaryPrefix(prefix, primary);
-            if (match.kind === "unknown") {
-                checks.unknown(match.where);
-            } else if (match.kind === "missing") {
-                checks.violation(`${prefix.where}: the retention job does not know which backups to prune.`, w.res.urn);
-            } else if (match.kind === "differs") {
-                checks.violation(`${prefix.where}, but the primary archives to ${JSON.stringify(match.primary)}: the ` +
-                    "retention job would prune a different history than the one being written.", w.res.urn);
-            }
+            checkJobScriptAndPrefix(checks, view, w, c, primary, "retention.sh", {
+                missing: "the retention job does not know which backups to prune.",
+                differs: (p) => ` to ${p}: the retention job would prune a different history than the one being written.`,
+            });
         }
     },
 });

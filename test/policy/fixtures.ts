@@ -6,7 +6,7 @@
 
 import { CapturedResource, PROJECT } from "../../tools/harness";
 import {
-    analyzeResource, analyzerContext, analyzeStack, Diagnostic, engineResources, NotApplicable, PackInfo, ReconciledConfig,
+    analyzeAll, analyzerContext, Diagnostic, engineResources, NotApplicable, PackInfo, ReconciledConfig,
 } from "../../tools/policy-run";
 import { pack } from "../../policy/policies/all";
 import { ResourceValidationPolicy, StackValidationPolicy } from "../../policy/lib/sdk";
@@ -368,16 +368,7 @@ export async function runPolicy(policy: ResourceValidationPolicy | StackValidati
     if (o.transform) {
         resources = o.transform(resources);
     }
-    const diagnostics: Diagnostic[] = [];
-    const notApplicable: NotApplicable[] = [];
-    for (const r of resources) {
-        const res = await analyzeResource(ctx, r);
-        diagnostics.push(...res.diagnostics);
-        notApplicable.push(...res.notApplicable);
-    }
-    const st = await analyzeStack(ctx, resources);
-    diagnostics.push(...st.diagnostics);
-    notApplicable.push(...st.notApplicable);
+    const { diagnostics, notApplicable } = await analyzeAll(ctx, resources);
     const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
     return {
         diagnostics, mandatory, notApplicable,
