@@ -105,8 +105,22 @@ export interface RecoveryConfig {
     readonly apiReplicas: number;
     /** Generation restored into (= dataGeneration). */
     readonly generation: number;
-    /** Prefix of generation − 1, restored from. */
+    /** recovery.fromGeneration as configured (roll forward to another generation's history). */
+    readonly fromGeneration?: number;
+    /** Generation restored from: recovery.fromGeneration, else the one the previous deployment runs on (N−1 without history). */
+    readonly sourceGeneration: number;
+    /** Prefix of sourceGeneration. */
     readonly sourcePrefix: string;
+}
+
+/** Going back to an older generation's PVC and prefix (docs/architecture.md, "Data generations and recovery"). */
+export interface RollbackConfig {
+    /** The generation the database leaves (the one the previous deployment runs on). */
+    readonly fromGeneration: number;
+    /** The generation it goes back to (= dataGeneration). */
+    readonly toGeneration: number;
+    readonly scaleApi: boolean;
+    readonly apiReplicas: number;
 }
 
 export interface DrillsConfig {
@@ -131,7 +145,14 @@ export interface StackConfig {
     readonly network: { readonly apiPodSelector: Readonly<Record<string, string>> };
     readonly drills: DrillsConfig;
     readonly dataGeneration: number;
+    /**
+     * Highest generation this stack ever ran: PVCs 1..dataGenerationMax stay declared and prefixes up to
+     * it are never written by a new generation. From the config alone until checkAgainstPrevious adds
+     * the previous deployment's.
+     */
+    readonly dataGenerationMax: number;
     readonly recovery?: RecoveryConfig;
+    readonly rollback?: RollbackConfig;
     /** The password the database was initialised with (adopt); generated when absent. */
     readonly postgresPassword?: pulumi.Output<string>;
     /** Values derived from the above for the pods. */
@@ -188,6 +209,7 @@ export const DEFAULTS = {
     retention: { daily: 7, weekly: 4, pitrDays: 7, weeklyDay: "sunday" as Weekday, dryRun: false },
     network: { apiPodSelector: { app: "ternent-api" } },
     recovery: { scaleApi: true, apiReplicas: 1 },
+    rollback: { scaleApi: true, apiReplicas: 1 },
 } as const;
 
 /** The thresholds the policy pack enforces by default; below them the program warns. */
@@ -228,7 +250,7 @@ const JOB_POLICY: { readonly [J in JobName]?: string } = {
 
 const TOP_LEVEL_KEYS = [
     "protect", "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "adopt",
-    "dataGeneration", "recovery",
+    "dataGeneration", "recovery", "rollback",
     "spacesReadWriteKeyId", "spacesReadWriteSecret", "spacesReadOnlyKeyId", "spacesReadOnlySecret",
     "walgLibsodiumKey", "postgresPassword",
 ] as const;
@@ -486,7 +508,7 @@ function parseRaw(r: Reader, key: string, raw: string | undefined): unknown {
     if (raw === undefined) {
         return undefined;
     }
-    const structured = ["namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery"];
+    const structured = ["namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery", "rollback"];
     if (!structured.includes(key)) {
         return raw;
     }
@@ -619,6 +641,7 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
 
     // Recovery.
     const recovery = readRecovery(r, raw("recovery"), dataGeneration, spaces.prefix, retention.pitrDays, input.now);
+    const rollback = readRollback(r, raw("rollback"), dataGeneration, recovery);
 
     // Derived values.
     const canaryIntervalSeconds = schedules.canary ? maxIntervalSeconds(parseCron(schedules.canary)) : undefined;
@@ -645,7 +668,9 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
         network,
         drills,
         dataGeneration,
+        dataGenerationMax: Math.max(dataGeneration, rollback?.fromGeneration ?? 0),
         recovery,
+        rollback,
         postgresPassword,
         derived: { canaryIntervalSeconds, verifyMaxArchiveAgeSeconds, currentPrefix },
         now: input.now,
@@ -833,7 +858,7 @@ function readRetention(r: Reader, value: unknown): RetentionConfig {
 }
 
 function readRecovery(r: Reader, value: unknown, generation: number, basePrefix: string, pitrDays: number, now: Date): RecoveryConfig | undefined {
-    const o = r.object("recovery", value, ["target", "scaleApi", "apiReplicas"]);
+    const o = r.object("recovery", value, ["target", "scaleApi", "apiReplicas", "fromGeneration"]);
     if (o === undefined) {
         return undefined;
     }
@@ -869,13 +894,58 @@ function readRecovery(r: Reader, value: unknown, generation: number, basePrefix:
             r.problem("recovery.target", o.target, `is older than the PITR window (${r.key("retention.pitrDays")} = ${pitrDays}): allowed are times from ${new Date(now.getTime() - pitrDays * 86_400_000).toISOString()} to now (${now.toISOString()})`);
         }
     }
+    // Default: the generation that runs now, which is N−1 until a rollback (checkAgainstPrevious knows).
+    let fromGeneration: number | undefined;
+    if (o.fromGeneration !== undefined) {
+        fromGeneration = r.integer("recovery.fromGeneration", o.fromGeneration, Math.max(generation - 1, 0), 0, 1000, " (a generation that holds history)");
+        if (generation >= 1 && fromGeneration >= generation) {
+            r.problem("recovery.fromGeneration", o.fromGeneration, `is not older than ${r.key("dataGeneration")} = ${generation}: a restore reads the history of an ` +
+                `existing generation into a new one; allowed are 0..${generation - 1}`);
+        }
+    }
     return {
         target,
         targetKind,
         scaleApi: r.bool("recovery.scaleApi", o.scaleApi, DEFAULTS.recovery.scaleApi),
         apiReplicas: r.integer("recovery.apiReplicas", o.apiReplicas, DEFAULTS.recovery.apiReplicas, 0, 100),
         generation,
-        sourcePrefix: generationNames.prefix(basePrefix, Math.max(generation - 1, 0)),
+        fromGeneration,
+        sourceGeneration: fromGeneration ?? Math.max(generation - 1, 0),
+        sourcePrefix: generationNames.prefix(basePrefix, fromGeneration ?? Math.max(generation - 1, 0)),
+    };
+}
+
+function readRollback(r: Reader, value: unknown, generation: number, recovery: RecoveryConfig | undefined): RollbackConfig | undefined {
+    const o = r.object("rollback", value, ["fromGeneration", "scaleApi", "apiReplicas"]);
+    if (o === undefined) {
+        return undefined;
+    }
+    let fromGeneration = generation + 1;
+    if (o.fromGeneration === undefined) {
+        r.problems.push(`${r.key("rollback.fromGeneration")} is missing: it must name the generation the database leaves (the previous deployment's ` +
+            `dataGeneration, \`pulumi stack output dataGeneration\`); ${r.key("dataGeneration")} names the one it goes back to`);
+    } else {
+        const before = r.problems.length;
+        fromGeneration = r.integer("rollback.fromGeneration", o.fromGeneration, fromGeneration, 1, 1000, " (the generation the database leaves)");
+        if (r.problems.length === before) {
+            if (fromGeneration === generation) {
+                r.problem("rollback.fromGeneration", o.fromGeneration, `equals ${r.key("dataGeneration")} = ${generation}: that is rolling back to the generation ` +
+                    `the database leaves; dataGeneration names the older generation to go back to (0..${generation - 1})`);
+            } else if (fromGeneration < generation) {
+                r.problem("rollback.fromGeneration", o.fromGeneration, `is below ${r.key("dataGeneration")} = ${generation}: a rollback only goes back to an ` +
+                    `older generation (dataGeneration 0..${fromGeneration - 1}); moving forward is a recovery into a new generation`);
+            }
+        }
+    }
+    if (recovery) {
+        r.problems.push(`${r.key("rollback")} and ${r.key("recovery")} are both set: a rollback returns to a generation that already holds data, a recovery ` +
+            "restores into a new one; do one per pulumi up (remove the recovery block of the last restore when rolling back)");
+    }
+    return {
+        fromGeneration,
+        toGeneration: generation,
+        scaleApi: r.bool("rollback.scaleApi", o.scaleApi, DEFAULTS.rollback.scaleApi),
+        apiReplicas: r.integer("rollback.apiReplicas", o.apiReplicas, DEFAULTS.rollback.apiReplicas, 0, 100),
     };
 }
 
@@ -985,37 +1055,107 @@ export function loadStackConfig(): StackConfig {
 /** What the previous deployment exported that the checks need. */
 export interface PreviousDeployment {
     readonly dataGeneration?: number;
-    readonly recovery?: { readonly generation?: number; readonly target?: string };
+    /** Highest generation the stack ever ran (absent before rollbacks existed: then dataGeneration). */
+    readonly dataGenerationMax?: number;
+    readonly recovery?: { readonly generation?: number; readonly target?: string; readonly restoredFromGeneration?: number };
+    readonly rollback?: { readonly fromGeneration?: number; readonly toGeneration?: number };
 }
 
-/** Errors when dataGeneration would go backwards, skip a generation, or start an empty database. */
-export function checkAgainstPrevious(config: StackConfig, previous: PreviousDeployment | undefined): void {
+/**
+ * Checks the config against this stack's history and returns it completed: dataGenerationMax (the
+ * highest generation ever run, whose PVCs all stay declared) and the generation a recovery restores
+ * from (the one that runs now, unless recovery.fromGeneration says otherwise). Errors when
+ * dataGeneration would go backwards without a rollback block, skip or reuse a generation, start an
+ * empty database, or roll back from/to a generation that does not run/never ran.
+ */
+export function checkAgainstPrevious(config: StackConfig, previous: PreviousDeployment | undefined): StackConfig {
     const problems: string[] = [];
     const key = (k: string): string => `${PROJECT}:${k}`;
     const prev = previous?.dataGeneration;
     const n = config.dataGeneration;
-    if (prev !== undefined) {
-        if (n < prev) {
+    const rec = config.recovery;
+    const rb = config.rollback;
+    let sourceGeneration = rec?.sourceGeneration;
+    // Every generation up to this one ran and has history under its prefix (gaps are impossible: a
+    // new generation is always the next after the highest).
+    const prevMax = prev === undefined ? undefined : Math.max(prev, previous?.dataGenerationMax ?? 0);
+    if (prev !== undefined && prevMax !== undefined) {
+        const used = `generations 0..${prevMax} have run and hold history`;
+        const rolledBack = previous?.rollback;
+        // The block left in place after the rollback it did: nothing changes (same PVC, prefix, API patches).
+        const rollbackDone = n === prev && rolledBack?.fromGeneration === rb?.fromGeneration && rolledBack?.toGeneration === n;
+        if (rb && !rollbackDone) {
+            if (n > prevMax) {
+                problems.push(`${key("dataGeneration")} = ${n} never existed (${used}): a rollback returns to a generation that ran before ` +
+                    `the one the previous deployment runs on (${prev}); allowed are 0..${prev - 1}`);
+            } else if (n === prev) {
+                problems.push(`${key("dataGeneration")} = ${n} is the generation the previous deployment already runs on: nothing to roll back to; ` +
+                    `remove the ${key("rollback")} block, or set dataGeneration to the older generation to go back to (0..${prev - 1})`);
+            } else if (rb.fromGeneration > prevMax) {
+                problems.push(`${key("rollback.fromGeneration")} = ${rb.fromGeneration} never existed (${used}); the previous deployment runs on ` +
+                    `generation ${prev}: allowed is ${prev}`);
+            } else if (rb.fromGeneration !== prev) {
+                problems.push(`${key("rollback.fromGeneration")} = ${rb.fromGeneration} is not the generation the previous deployment runs on (${prev}): ` +
+                    `a rollback leaves the generation that runs; allowed is ${prev}`);
+            }
+        } else if (!rb && n < prev) {
             problems.push(`${key("dataGeneration")} = ${n} goes backwards: the previous deployment runs on generation ${prev}; allowed are ${prev} ` +
-                `(stay) or ${prev + 1} (with a recovery block). To roll back to older data, follow the rollback procedure in FAILURE_RUNBOOK.md`);
-        } else if (n > prev + 1) {
-            problems.push(`${key("dataGeneration")} = ${n} skips a generation: the previous deployment runs on generation ${prev}; allowed are ${prev} or ${prev + 1}`);
-        } else if (n === prev + 1 && config.recovery === undefined) {
-            problems.push(`${key("dataGeneration")} = ${n} advances from ${prev} without a ${key("recovery")} block: the database would start empty on a new volume; ` +
-                "add recovery: {target: …} to restore into it, or keep dataGeneration at " + prev);
+                `(stay) or ${prevMax + 1} (with a recovery block). To run on generation ${n}'s data again, add ` +
+                `${key("rollback")}: {fromGeneration: ${prev}} (FAILURE_RUNBOOK.md, "Roll back to the old PVC")`);
+        }
+        if (n > prev && !rb) {
+            if (n <= prevMax) {
+                problems.push(`${key("dataGeneration")} = ${n} was used before (${used}; the previous deployment's dataGenerationMax is ${prevMax}): ` +
+                    `a prefix that holds history is never written by another database; a recovery writes generation ${prevMax + 1}` +
+                    (rec ? "" : `, and going back to an older generation is a ${key("rollback")} block`));
+            } else if (n > prevMax + 1) {
+                problems.push(`${key("dataGeneration")} = ${n} skips a generation: the previous deployment runs on generation ${prev}` +
+                    (prevMax > prev ? ` and generations up to ${prevMax} were used` : "") + `; allowed are ${prev} or ${prevMax + 1}`);
+            } else if (rec === undefined) {
+                problems.push(`${key("dataGeneration")} = ${n} advances from ${prev} without a ${key("recovery")} block: the database would start empty on a new volume; ` +
+                    "add recovery: {target: …} to restore into it, or keep dataGeneration at " + prev);
+            }
+            if (rec) {
+                if (rec.fromGeneration !== undefined && rec.fromGeneration > prevMax) {
+                    problems.push(`${key("recovery.fromGeneration")} = ${rec.fromGeneration} never existed (${used}): allowed are 0..${prevMax}`);
+                }
+                // Unless told otherwise, restore what runs now (after a rollback that is not N−1).
+                sourceGeneration = rec.fromGeneration ?? prev;
+            }
         }
         const done = previous?.recovery;
-        if (config.recovery && done && done.generation === n && n === prev && done.target !== undefined && done.target !== config.recovery.target) {
-            problems.push(`${key("recovery.target")} = ${show(config.recovery.target)} changed after generation ${n} was restored (to ${show(done.target)}): ` +
-                `a finished restore is never redone in place; to restore again, set dataGeneration to ${n + 1} with the new target`);
+        if (rec && n === prev) {
+            if (!done || done.generation !== n) {
+                problems.push(`${key("recovery")} is set for generation ${n}, which the previous deployment already runs on and did not restore in this block: ` +
+                    `a restore never writes into a generation that holds data; set ${key("dataGeneration")} to ${prevMax + 1} to restore into a new generation`);
+            } else {
+                if (done.target !== undefined && done.target !== rec.target) {
+                    problems.push(`${key("recovery.target")} = ${show(rec.target)} changed after generation ${n} was restored (to ${show(done.target)}): ` +
+                        `a finished restore is never redone in place; to restore again, set dataGeneration to ${prevMax + 1} with the new target`);
+                }
+                const from = done.restoredFromGeneration ?? n - 1;
+                if (rec.fromGeneration !== undefined && rec.fromGeneration !== from) {
+                    problems.push(`${key("recovery.fromGeneration")} = ${rec.fromGeneration} changed after generation ${n} was restored (from generation ${from}): ` +
+                        `a finished restore is never redone in place; to restore again, set dataGeneration to ${prevMax + 1}`);
+                }
+                sourceGeneration = from;
+            }
         }
-    } else if (n >= 1 && config.recovery === undefined) {
+    } else if (rb) {
+        void pulumi.log.warn(`${key("rollback")} is set but there is no previous deployment to compare with: cannot check that generation ` +
+            `${rb.fromGeneration} runs now; PVCs of generations 1..${rb.fromGeneration} are declared and ${key("dataGeneration")} = ${n} is used`);
+    } else if (n >= 1 && rec === undefined) {
         void pulumi.log.warn(`${key("dataGeneration")} = ${n} without a recovery block and no previous deployment to compare with: ` +
             `PVC ${generationNames.dataClaim(n)} must already hold the data, or the database starts empty`);
     }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
+    const dataGenerationMax = Math.max(config.dataGenerationMax, prevMax ?? 0);
+    const recovery = rec && sourceGeneration !== undefined && sourceGeneration !== rec.sourceGeneration
+        ? { ...rec, sourceGeneration, sourcePrefix: generationNames.prefix(config.spaces.prefix, sourceGeneration) }
+        : rec;
+    return deepFreeze({ ...config, dataGenerationMax, recovery });
 }
 
 /** Reads the previous deployment's outputs through a StackReference to this very stack. */
@@ -1023,19 +1163,21 @@ export async function readPreviousDeployment(): Promise<PreviousDeployment> {
     const ref = new pulumi.StackReference("previous-deployment", {
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
-    const gen = await ref.getOutputDetails("dataGeneration");
-    const rec = await ref.getOutputDetails("recovery");
-    const generation = gen.value ?? gen.secretValue;
-    const recovery = (rec.value ?? rec.secretValue) as PreviousDeployment["recovery"] | null | undefined;
+    const read = async (name: string): Promise<unknown> => {
+        const d = await ref.getOutputDetails(name);
+        return d.value ?? d.secretValue;
+    };
+    const number = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+    const object = <T>(v: unknown): T | undefined => (v && typeof v === "object" ? v as T : undefined);
     return {
-        dataGeneration: typeof generation === "number" ? generation : undefined,
-        recovery: recovery && typeof recovery === "object" ? recovery : undefined,
+        dataGeneration: number(await read("dataGeneration")),
+        dataGenerationMax: number(await read("dataGenerationMax")),
+        recovery: object<PreviousDeployment["recovery"]>(await read("recovery")),
+        rollback: object<PreviousDeployment["rollback"]>(await read("rollback")),
     };
 }
 
 /** The whole preview-time validation: config, then the history of this stack. */
 export async function loadAndCheckStackConfig(): Promise<StackConfig> {
-    const config = loadStackConfig();
-    checkAgainstPrevious(config, await readPreviousDeployment());
-    return config;
+    return checkAgainstPrevious(loadStackConfig(), await readPreviousDeployment());
 }

@@ -340,6 +340,45 @@ describe("components/config", () => {
         });
     });
 
+    describe("rollback", () => {
+        it("reads a rollback block: the generation left, the one gone back to, the API switch", () => {
+            const { config } = validate({ dataGeneration: 1, rollback: { fromGeneration: 3, scaleApi: false } });
+            assert.deepEqual({ ...config.rollback }, { fromGeneration: 3, toGeneration: 1, scaleApi: false, apiReplicas: 1 });
+            assert.equal(config.dataGenerationMax, 3);
+            assert.equal(config.derived.currentPrefix, "ternent-postgres-gen1");
+        });
+
+        it("refuses a rollback block without fromGeneration", () => {
+            const msg = problemsOf({ dataGeneration: 0, rollback: { scaleApi: true } });
+            assert.match(msg, /ternent-postgres:rollback\.fromGeneration is missing: it must name the generation the database leaves/);
+        });
+
+        it("refuses rolling back to the generation the database leaves", () => {
+            const msg = problemsOf({ dataGeneration: 2, rollback: { fromGeneration: 2 } });
+            assert.match(msg, /ternent-postgres:rollback\.fromGeneration = 2 equals ternent-postgres:dataGeneration = 2: that is rolling back to the generation the database leaves/);
+        });
+
+        it("refuses a rollback that goes forward", () => {
+            const msg = problemsOf({ dataGeneration: 2, rollback: { fromGeneration: 1 } });
+            assert.match(msg, /ternent-postgres:rollback\.fromGeneration = 1 is below ternent-postgres:dataGeneration = 2: a rollback only goes back/);
+        });
+
+        it("refuses a rollback block together with a recovery block", () => {
+            const msg = problemsOf({ dataGeneration: 1, recovery: { target: "latest" }, rollback: { fromGeneration: 2 } });
+            assert.match(msg, /ternent-postgres:rollback and ternent-postgres:recovery are both set/);
+        });
+
+        it("refuses unknown fields in the rollback block", () => {
+            const msg = problemsOf({ dataGeneration: 0, rollback: { fromGeneration: 1, generation: 0 } });
+            assert.match(msg, /ternent-postgres:rollback\.generation/);
+        });
+
+        it("refuses a recovery.fromGeneration that is not older than the generation restored into", () => {
+            const msg = problemsOf({ dataGeneration: 2, recovery: { target: "latest", fromGeneration: 2 } });
+            assert.match(msg, /ternent-postgres:recovery\.fromGeneration = 2 is not older than ternent-postgres:dataGeneration = 2/);
+        });
+    });
+
     describe("history of the stack (previous deployment)", () => {
         const cfg = (values: Record<string, unknown>) => validate(values).config;
         const errorOf = (fn: () => void): string => {
@@ -373,6 +412,36 @@ describe("components/config", () => {
                 { dataGeneration: 1, recovery: { generation: 1, target: "2025-06-14T10:00:00Z" } },
             ));
             assert.match(msg, /ternent-postgres:recovery\.target = "latest" changed after generation 1 was restored/);
+        });
+
+        it("refuses a rollback that does not leave the generation that runs", () => {
+            const msg = errorOf(() => checkAgainstPrevious(cfg({ dataGeneration: 0, rollback: { fromGeneration: 1 } }), { dataGeneration: 2, dataGenerationMax: 2 }));
+            assert.match(msg, /ternent-postgres:rollback\.fromGeneration = 1 is not the generation the previous deployment runs on \(2\): .* allowed is 2/);
+        });
+
+        it("refuses a recovery.fromGeneration that never existed", () => {
+            const msg = errorOf(() => checkAgainstPrevious(cfg({ dataGeneration: 3, recovery: { target: "latest", fromGeneration: 2 } }), { dataGeneration: 1, dataGenerationMax: 1 }));
+            assert.match(msg, /ternent-postgres:recovery\.fromGeneration = 2 never existed \(generations 0\.\.1 have run and hold history\)/);
+        });
+
+        it("refuses a recovery block for the generation that runs when that block did not restore it", () => {
+            const msg = errorOf(() => checkAgainstPrevious(cfg({ dataGeneration: 1, recovery: { target: "latest" } }), { dataGeneration: 1, dataGenerationMax: 2 }));
+            assert.match(msg, /ternent-postgres:recovery is set for generation 1, which the previous deployment already runs on .* set ternent-postgres:dataGeneration to 3/);
+        });
+
+        it("keeps the highest generation ever run, from the previous deployment or from dataGeneration before it was exported", () => {
+            assert.equal(checkAgainstPrevious(cfg({ dataGeneration: 1 }), { dataGeneration: 1, dataGenerationMax: 4 }).dataGenerationMax, 4);
+            assert.equal(checkAgainstPrevious(cfg({ dataGeneration: 2 }), { dataGeneration: 2 }).dataGenerationMax, 2);
+            assert.equal(checkAgainstPrevious(cfg({}), {}).dataGenerationMax, 0);
+        });
+
+        it("restores from the generation that runs, the one named, or the one a kept recovery block restored from", () => {
+            const after = { dataGeneration: 1, dataGenerationMax: 2 };
+            assert.equal(checkAgainstPrevious(cfg({ dataGeneration: 3, recovery: { target: "latest" } }), after).recovery?.sourcePrefix, "ternent-postgres-gen1");
+            assert.equal(checkAgainstPrevious(cfg({ dataGeneration: 3, recovery: { target: "latest", fromGeneration: 2 } }), after).recovery?.sourceGeneration, 2);
+            const kept = checkAgainstPrevious(cfg({ dataGeneration: 3, recovery: { target: "latest" } }),
+                { dataGeneration: 3, dataGenerationMax: 3, recovery: { generation: 3, target: "latest", restoredFromGeneration: 1 } });
+            assert.equal(kept.recovery?.sourceGeneration, 1);
         });
 
         it("accepts staying on a generation, advancing with a recovery block, and a first deployment", () => {
