@@ -32,10 +32,12 @@ export = async () => {
         stack: config.stack,
         namespace: config.namespaces.primary,
         dataGeneration: generation,
+        dataGenerationMax: config.dataGenerationMax,
         recovery: config.recovery,
+        rollback: config.rollback,
         postgres: config.postgres,
         walg: config.walg,
-        source: storage.restoreSourceFor(generation),
+        source: config.recovery && storage.access(config.recovery.sourceGeneration, "dr"),
         scripts,
     });
 
@@ -58,10 +60,11 @@ export = async () => {
     const handover = new RecoveryHandover("handover", {
         stack: config.stack,
         recovery: config.recovery,
+        rollback: config.rollback,
         image: config.postgres.image,
         walg: config.walg,
         database: database.refs,
-        sourcePrefix: storage.restoreSourceFor(generation)?.walgPrefix,
+        sourcePrefix: config.recovery && storage.walgPrefixFor(config.recovery.sourceGeneration),
         targetPrefix: storage.walgPrefixFor(generation),
     });
 
@@ -118,11 +121,14 @@ export = async () => {
         bucket: storage.bucket,
         bucketEndpoint: storage.endpoint,
         walgPrefix: storage.walgPrefixFor(generation),
-        walgPrefixes: storage.walgPrefixesUpTo(generation),
+        walgPrefixes: storage.walgPrefixesUpTo(config.dataGenerationMax),
         // Without this key no backup can be decrypted: keep a copy outside the cluster.
         walgLibsodiumKey: pulumi.secret(storage.libsodiumKey),
         dataGeneration: generation,
+        // The highest generation ever run: the next deployment keeps PVCs and prefixes up to it.
+        dataGenerationMax: config.dataGenerationMax,
         dataClaim: database.dataClaimName,
         recovery: handover.summary ?? null,
+        rollback: handover.rollbackSummary ?? null,
     };
 };

@@ -1,29 +1,32 @@
 // The second half of a recovery, after the StatefulSet runs on the restored generation: Job
 // ternent-postgres-backup-g<N> takes the first base backup of the new generation (so it is
 // self-contained for drills and the next restore), then the API is scaled back up (optional).
-// Prints what was restored and the next manual step.
+// Prints what was restored and the next manual step. After a rollback only the API comes back up.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { generationNames, LABELS, MIGRATE_COMMAND, NAMES } from "../lib/contract";
-import { RecoveryConfig, WalgConfig } from "./config";
+import { generationNames, LABELS, MIGRATE_COMMAND } from "../lib/contract";
+import { RecoveryConfig, RollbackConfig, WalgConfig } from "./config";
 import { labelsFor } from "./labels";
 import { backupPod, DatabaseRefs } from "./pod";
+import { apiReplicasPatch } from "./recovery";
 
 export interface RecoveryHandoverArgs {
     /** Stack name (app.kubernetes.io/instance). */
     readonly stack: string;
     /** The recovery block (absent: nothing to hand over). */
     readonly recovery?: RecoveryConfig;
+    /** The rollback block (absent: nothing to hand over). */
+    readonly rollback?: RollbackConfig;
     /** Image of the backup container (the postgres image). */
     readonly image: string;
     /** WAL-G pin for the init container. */
     readonly walg: WalgConfig;
     /** The database, now on the restored generation. */
     readonly database: DatabaseRefs;
-    /** WALG_S3_PREFIX restored from (generation N−1). */
+    /** WALG_S3_PREFIX restored from (the source generation). */
     readonly sourcePrefix?: pulumi.Output<string>;
-    /** WALG_S3_PREFIX the database archives to now (generation N). */
+    /** WALG_S3_PREFIX the database archives to now (generation dataGeneration). */
     readonly targetPrefix: pulumi.Output<string>;
 }
 
@@ -33,6 +36,7 @@ export interface RecoverySummary {
     readonly target: string;
     readonly targetKind: string;
     readonly restoredFrom: string;
+    readonly restoredFromGeneration: number;
     readonly archivingTo: string;
     readonly dataClaim: string;
     readonly restoreJob: string;
@@ -41,9 +45,22 @@ export interface RecoverySummary {
     readonly nextStep: string;
 }
 
+/** Stack output describing a rollback. */
+export interface RollbackSummary {
+    readonly fromGeneration: number;
+    readonly toGeneration: number;
+    readonly dataClaim: string;
+    readonly archivingTo: string;
+    /** PVC of the generation left: kept (protected, retained) for a later roll-forward. */
+    readonly keptDataClaim: string;
+    readonly apiScaledTo?: number;
+}
+
 export class RecoveryHandover extends pulumi.ComponentResource {
     /** What was restored and what to do next (undefined without a recovery block). */
     readonly summary?: pulumi.Output<RecoverySummary>;
+    /** What a rollback switched (undefined without a rollback block). */
+    readonly rollbackSummary?: pulumi.Output<RollbackSummary>;
 
     constructor(name: string, args: RecoveryHandoverArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:RecoveryHandover", name, {}, opts);
@@ -69,10 +86,7 @@ export class RecoveryHandover extends pulumi.ComponentResource {
             if (rec.scaleApi) {
                 // After the database is up on the restored data: the API comes back (it does not
                 // wait for the first backup, which only protects the new generation).
-                new k8s.apps.v1.DeploymentPatch(`${name}-api-up`, {
-                    metadata: { name: NAMES.apiDeployment, namespace: db.namespace, annotations: { "pulumi.com/patchForce": "true" } },
-                    spec: { replicas: rec.apiReplicas },
-                }, { parent: this, dependsOn: [...db.ready], retainOnDelete: true });
+                apiReplicasPatch(`${name}-api-up`, db.namespace, rec.apiReplicas, { parent: this, dependsOn: [...db.ready] });
             }
             this.summary = pulumi.all([args.sourcePrefix ?? pulumi.output(""), args.targetPrefix, db.dataClaimName])
                 .apply(([from, to, claim]) => ({
@@ -80,6 +94,7 @@ export class RecoveryHandover extends pulumi.ComponentResource {
                     target: rec.target,
                     targetKind: rec.targetKind,
                     restoredFrom: from,
+                    restoredFromGeneration: rec.sourceGeneration,
                     archivingTo: to,
                     dataClaim: claim,
                     restoreJob: generationNames.restoreJob(n),
@@ -88,6 +103,21 @@ export class RecoveryHandover extends pulumi.ComponentResource {
                     nextStep: MIGRATE_COMMAND,
                 }));
         }
-        this.registerOutputs({ summary: this.summary });
+        const rb = args.rollback;
+        if (rb) {
+            const db = args.database;
+            if (rb.scaleApi) {
+                apiReplicasPatch(`${name}-rollback-g${rb.fromGeneration}-api-up`, db.namespace, rb.apiReplicas, { parent: this, dependsOn: [...db.ready] });
+            }
+            this.rollbackSummary = pulumi.all([args.targetPrefix, db.dataClaimName]).apply(([to, claim]) => ({
+                fromGeneration: rb.fromGeneration,
+                toGeneration: rb.toGeneration,
+                dataClaim: claim,
+                archivingTo: to,
+                keptDataClaim: generationNames.dataClaim(rb.fromGeneration),
+                ...(rb.scaleApi ? { apiScaledTo: rb.apiReplicas } : {}),
+            }));
+        }
+        this.registerOutputs({ summary: this.summary, rollbackSummary: this.rollbackSummary });
     }
 }

@@ -4,11 +4,13 @@
 // database: the API scaled to 0 (optional), and Job ternent-postgres-restore-g<N> running
 // scripts/restore.sh (the restore core the drills use) with the DR key from generation N−1's prefix
 // into the new PVC. The StatefulSet waits for that Job (Pulumi waits for a Job to succeed).
+// A rollback block only scales the API to 0 before the StatefulSet goes back to an older generation's
+// PVC; every PVC up to the highest generation the stack ever ran stays declared.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generationNames, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
-import { PostgresConfig, RecoveryConfig, WalgConfig } from "./config";
+import { PostgresConfig, RecoveryConfig, RollbackConfig, WalgConfig } from "./config";
 import { labelsFor } from "./labels";
 import { walgTuning } from "./postgres";
 import { dataVolume, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES } from "./pod";
@@ -24,13 +26,17 @@ export interface RecoveryArgs {
     readonly namespace: string;
     /** Generation the database runs on. */
     readonly dataGeneration: number;
+    /** Highest generation the stack ever ran: PVCs 1..max stay declared (≥ dataGeneration). */
+    readonly dataGenerationMax: number;
     /** The recovery block (absent: only the generation PVCs). */
     readonly recovery?: RecoveryConfig;
+    /** The rollback block (its API scale-down comes before the StatefulSet). */
+    readonly rollback?: RollbackConfig;
     /** Image, storage class and size of the data volumes. */
     readonly postgres: PostgresConfig;
     /** WAL-G pin for the restore Job's init container. */
     readonly walg: WalgConfig;
-    /** Generation N−1's prefix with the DR key (read-only by default); required with a recovery block. */
+    /** The source generation's prefix with the DR key (read-only by default); required with a recovery block. */
     readonly source?: WalgAccess;
     /** scripts/ file name → content. */
     readonly scripts: Readonly<Record<string, string>>;
@@ -39,12 +45,24 @@ export interface RecoveryArgs {
 /** Annotation that makes a Patch take over fields another manager owns. */
 const PATCH_FORCE = { "pulumi.com/patchForce": "true" };
 
+/** Sets deploy/ternent-api's replicas (recovery and rollback, before and after the StatefulSet). */
+export function apiReplicasPatch(name: string, namespace: string, replicas: number, opts: pulumi.CustomResourceOptions): k8s.apps.v1.DeploymentPatch {
+    return new k8s.apps.v1.DeploymentPatch(name, {
+        metadata: { name: NAMES.apiDeployment, namespace, annotations: { ...PATCH_FORCE } },
+        spec: { replicas },
+    }, {
+        ...opts,
+        // Removing the block later must not scale anything.
+        retainOnDelete: true,
+    });
+}
+
 export class Recovery extends pulumi.ComponentResource {
     /** PVC of the current generation (absent for generation 0). */
     readonly dataClaimName?: pulumi.Output<string>;
-    /** Generation PVCs 1..N. */
+    /** Generation PVCs 1..dataGenerationMax. */
     readonly claims: readonly k8s.core.v1.PersistentVolumeClaim[];
-    /** What the StatefulSet must wait for (the restore Job). */
+    /** What the StatefulSet must wait for (the restore Job; the API scaled down for a rollback). */
     readonly gate: readonly pulumi.Resource[];
     /** The restore Job's name (absent without a recovery block). */
     readonly restoreJobName?: string;
@@ -54,7 +72,8 @@ export class Recovery extends pulumi.ComponentResource {
         const ns = args.namespace;
         const n = args.dataGeneration;
         const claims: k8s.core.v1.PersistentVolumeClaim[] = [];
-        for (let g = 1; g <= n; g++) {
+        // After a rollback, newer generations than the current one stay declared too.
+        for (let g = 1; g <= Math.max(n, args.dataGenerationMax); g++) {
             claims.push(new k8s.core.v1.PersistentVolumeClaim(`${name}-data-g${g}`, {
                 metadata: {
                     name: generationNames.dataClaim(g),
@@ -71,8 +90,8 @@ export class Recovery extends pulumi.ComponentResource {
                 // Data is never deleted by the program: not on destroy, not when a generation ends.
                 protect: true,
                 retainOnDelete: true,
-                // Older generations are frozen as they were; the current one may grow with the config.
-                ignoreChanges: g < n ? ["spec"] : [],
+                // Other generations are frozen as they were; the current one may grow with the config.
+                ignoreChanges: g !== n ? ["spec"] : [],
             }));
         }
         this.claims = claims;
@@ -88,17 +107,7 @@ export class Recovery extends pulumi.ComponentResource {
             const jobName = generationNames.restoreJob(n);
             this.restoreJobName = jobName;
             const labels = labelsFor(args.stack, "restore", { [LABELS.dataGeneration]: String(n) });
-            let apiDown: pulumi.Resource | undefined;
-            if (rec.scaleApi) {
-                apiDown = new k8s.apps.v1.DeploymentPatch(`${name}-api-down`, {
-                    metadata: { name: NAMES.apiDeployment, namespace: ns, annotations: { ...PATCH_FORCE } },
-                    spec: { replicas: 0 },
-                }, {
-                    parent: this,
-                    // Removing the recovery block later must not scale anything.
-                    retainOnDelete: true,
-                });
-            }
+            const apiDown = rec.scaleApi ? apiReplicasPatch(`${name}-api-down`, ns, 0, { parent: this }) : undefined;
             const secret = new k8s.core.v1.Secret(`${name}-restore-secret`, {
                 metadata: {
                     name: jobName, namespace: ns, labels: { ...labels },
@@ -154,6 +163,11 @@ export class Recovery extends pulumi.ComponentResource {
                 customTimeouts: { create: "6h10m" },
             });
             gate.push(job);
+        }
+        const rb = args.rollback;
+        if (rb?.scaleApi) {
+            // Named after the generation left, so that a later rollback is a new patch that applies again.
+            gate.push(apiReplicasPatch(`${name}-rollback-g${rb.fromGeneration}-api-down`, ns, 0, { parent: this }));
         }
         this.gate = gate;
         this.registerOutputs({ dataClaimName: this.dataClaimName });

@@ -53,8 +53,8 @@ describe("index.ts (the whole program)", () => {
     it("exports what users need, the libsodium key as a secret output", async () => {
         const run = await stackRun("prod");
         assert.deepEqual(Object.keys(run.outputs).sort(), [
-            "bucket", "bucketEndpoint", "credentialsSecret", "dataClaim", "dataGeneration", "drNamespace", "namespace", "port",
-            "recovery", "serviceHost", "walgLibsodiumKey", "walgPrefix", "walgPrefixes",
+            "bucket", "bucketEndpoint", "credentialsSecret", "dataClaim", "dataGeneration", "dataGenerationMax", "drNamespace", "namespace", "port",
+            "recovery", "rollback", "serviceHost", "walgLibsodiumKey", "walgPrefix", "walgPrefixes",
         ]);
         assert.deepEqual(run.secretOutputs, ["walgLibsodiumKey"]);
         assert.equal(run.outputs.serviceHost, "ternent-postgres.backend.svc");

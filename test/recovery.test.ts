@@ -139,6 +139,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
             target: "2025-06-14T10:00:00Z",
             targetKind: "time",
             restoredFrom: "s3://ternent-postgres-backups-dev/ternent-postgres",
+            restoredFromGeneration: 0,
             archivingTo: "s3://ternent-postgres-backups-dev/ternent-postgres-gen1",
             dataClaim: "ternent-postgres-data-g1",
             restoreJob: "ternent-postgres-restore-g1",
