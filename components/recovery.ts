@@ -1,11 +1,11 @@
 // Data generations and the restore (docs/architecture.md, "Data generations and recovery").
-// dataGeneration N ≥ 1 declares the PVCs of generations 1..N (protected, retained on delete: older
-// data is never deleted and stays available for rollback). A recovery block adds, before the
-// database: the API scaled to 0 (optional), and Job ternent-postgres-restore-g<N> running
-// scripts/restore.sh (the restore core the drills use) with the DR key from generation N−1's prefix
-// into the new PVC. The StatefulSet waits for that Job (Pulumi waits for a Job to succeed).
-// A rollback block only scales the API to 0 before the StatefulSet goes back to an older generation's
-// PVC; every PVC up to the highest generation the stack ever ran stays declared.
+// The PVCs of generations 1..dataGenerationMax (the highest the stack ever ran) are declared, protected
+// and retained on delete: data is never deleted and stays available for rollback. A recovery block
+// adds, before the database: the API scaled to 0 (optional), and Job ternent-postgres-restore-g<N>
+// running scripts/restore.sh (the restore core the drills use) with the DR key from the source
+// generation's prefix into the new PVC. The StatefulSet waits for that Job (Pulumi waits for a Job to
+// succeed). A rollback block only scales the API to 0 before the StatefulSet goes back to an older
+// generation's PVC.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
