@@ -76,7 +76,7 @@ export interface PostgresArgs {
     readonly protect: boolean;
     /** Import the kubectl bundle's objects of the same names instead of creating them. */
     readonly adopt: boolean;
-    /** Resources the StatefulSet must wait for (a restore Job). */
+    /** Resources the StatefulSet and the WAL-G Secret must wait for (a restore Job, API scale-down). */
     readonly waitFor: readonly pulumi.Resource[];
 }
 
@@ -144,7 +144,12 @@ export class Postgres extends pulumi.ComponentResource {
             }),
             type: "Opaque",
             stringData: walgSecretData(args.storage),
-        }, { parent: this, protect: args.protect, ...adopt(NAMES.backupSecret) });
+        }, {
+            parent: this, protect: args.protect, ...adopt(NAMES.backupSecret),
+            // A new generation's prefix only once its data exists (the restore Job succeeded): a job pod
+            // starting during the restore must not back the old database up into the new prefix.
+            dependsOn: [...args.waitFor],
+        });
 
         const conf = renderPostgresqlConf(pg);
         const confMap = new k8s.core.v1.ConfigMap(`${name}-config`, {

@@ -139,6 +139,9 @@ export class Recovery extends pulumi.ComponentResource {
                                 PGDATA: PATHS.pgdata,
                                 TERNENT_WORKDIR: PATHS.work,
                                 TERNENT_RESTORE_TARGET: rec.target,
+                                // restore.sh marks the data directory with its generation; archive-command.sh and
+                                // backup.sh compare it with the TERNENT_DATA_GENERATION of the prefix they write to.
+                                TERNENT_RESTORE_GENERATION: String(n),
                                 // Replay may use the Job's whole deadline (restore.sh's default is 1 h), less
                                 // ten minutes for the fetch and a clean shutdown that the log shows.
                                 TERNENT_RESTORE_TIMEOUT_SECONDS: String(RESTORE_JOB_DEADLINE_SECONDS - 600),

@@ -30,6 +30,8 @@ export interface WalgAccess {
     readonly credentials: SpacesCredentials;
     /** WALG_LIBSODIUM_KEY (hex). */
     readonly libsodiumKey: pulumi.Output<string>;
+    /** The data generation the prefix belongs to (TERNENT_DATA_GENERATION). */
+    readonly generation: number;
 }
 
 /** The WAL-G storage environment of a Secret (docs/architecture.md, "Environment contract"). */
@@ -42,6 +44,9 @@ export function walgSecretData(access: WalgAccess): Record<string, pulumi.Input<
         AWS_SECRET_ACCESS_KEY: access.credentials.secretAccessKey,
         WALG_LIBSODIUM_KEY: access.libsodiumKey,
         WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
+        // Travels with the prefix: archive-command.sh and backup.sh refuse to write a data directory of
+        // another generation into it (the Secret can change before the pod that reads it does).
+        TERNENT_DATA_GENERATION: String(access.generation),
     };
 }
 
@@ -152,11 +157,6 @@ export class BackupStorage extends pulumi.ComponentResource {
         return pulumi.all(Array.from({ length: n + 1 }, (_, g) => this.walgPrefixFor(g)));
     }
 
-    /** What a restore into generation n reads: generation n−1 with the DR key (none for generation 0). */
-    restoreSourceFor(n: number): WalgAccess | undefined {
-        return n >= 1 ? this.access(n - 1, "dr") : undefined;
-    }
-
     /** Access to one generation's prefix with the read-write key or the DR key. */
     access(generation: number, key: "readWrite" | "dr"): WalgAccess {
         return {
@@ -165,6 +165,7 @@ export class BackupStorage extends pulumi.ComponentResource {
             region: this.region,
             credentials: key === "readWrite" ? this.readWrite : this.dr,
             libsodiumKey: this.libsodiumKey,
+            generation,
         };
     }
 }

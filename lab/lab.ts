@@ -986,6 +986,8 @@ export class Lab {
             AWS_S3_FORCE_PATH_STYLE: "true",
             WALG_LIBSODIUM_KEY: this.libsodiumKey,
             WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
+            // As the WAL-G Secret carries it: the generation the prefix belongs to (the scripts' guard).
+            TERNENT_DATA_GENERATION: String(generation),
             TERNENT_BIN: this.binDir,
             TERNENT_SCRIPTS: this.scriptsDir,
             TERNENT_WORKDIR: this.workDir,

@@ -9,14 +9,17 @@
 #   WALG_COMPRESSION_METHOD, WALG_UPLOAD_CONCURRENCY
 # Output: one JSON line {"backup","startedAt","finishedAt","durationSeconds","walFileName",
 #   "compressedSize","uncompressedSize"} on stdout; WAL-G's log on stderr.
+#   TERNENT_DATA_GENERATION        generation WALG_S3_PREFIX belongs to (from the Secret): the backup is
+#                                  refused unless $PGDATA holds that generation (common.sh check_generation)
 # Exit codes: 0 backup written (its sentinel exists, so it is listed and restorable); 1 failed;
-#   2 bad input/config.
+#   2 bad input/config; 3 refused (the data directory belongs to another generation than the prefix).
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 
 require_env PGDATA WALG_S3_PREFIX PGHOST
 [ -f "$PGDATA/PG_VERSION" ] || die 2 "PGDATA=$PGDATA is not a data directory (no PG_VERSION); is the PVC mounted?"
+check_generation "$PGDATA"
 wait_for_postgres 120 || die 1 "PostgreSQL at $PGHOST:${PGPORT:-5432} does not accept connections"
 
 tmp=$(mktemp -d)

@@ -2,9 +2,10 @@
 # common.sh: helpers sourced by the bash scripts (not run on its own).
 #   . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 # Provides: log, die, require_env, walg, plan, json_line, pg_query, wait_for_postgres, now_utc, now_ms,
-#   seconds_since; for the drills: drill_scratch, drill_restore.
+#   seconds_since, check_generation; for the drills: drill_scratch, drill_restore.
 # Inputs (environment): TERNENT_BIN (wal-g directory, default /ternent/bin),
-#   TERNENT_SCRIPTS (scripts directory, default /ternent/scripts), PG* for pg_query.
+#   TERNENT_SCRIPTS (scripts directory, default /ternent/scripts), PG* for pg_query,
+#   TERNENT_DATA_GENERATION for check_generation.
 
 TERNENT_BIN=${TERNENT_BIN:-/ternent/bin}
 TERNENT_SCRIPTS=${TERNENT_SCRIPTS:-/ternent/scripts}
@@ -30,6 +31,20 @@ require_env() {
 }
 
 walg() { "$TERNENT_BIN/wal-g" "$@"; }
+
+# check_generation DATADIR: refuse (exit 3) to write a data directory into a prefix of another data
+# generation. The directory's generation is in DATADIR/ternent-generation (written by restore.sh into
+# every restored generation; absent means 0); the prefix's is TERNENT_DATA_GENERATION, which the WAL-G
+# Secret carries next to WALG_S3_PREFIX. Without TERNENT_DATA_GENERATION there is nothing to compare.
+check_generation() {
+    [ -n "${TERNENT_DATA_GENERATION:-}" ] || return 0
+    local have=0
+    if [ -f "$1/ternent-generation" ]; then
+        have=$(tr -d '[:space:]' <"$1/ternent-generation")
+    fi
+    [ "$have" = "$TERNENT_DATA_GENERATION" ] || die 3 "$1 holds data generation $have but $WALG_S3_PREFIX belongs to generation" \
+        "$TERNENT_DATA_GENERATION: refusing to mix their histories (the Secret changed before the pod; rerun once the rollout is done)"
+}
 
 # The decisions that need no database (restore-plan.pl).
 plan() { perl "$TERNENT_SCRIPTS/restore-plan.pl" "$@"; }

@@ -24,6 +24,9 @@
 #                                   false (default): fast shutdown after promotion
 #   TERNENT_RESTORE_TIMEOUT_SECONDS replay timeout (default 3600)
 #   TERNENT_WORKDIR                 scratch for socket, log and settings (default /ternent/work)
+#   TERNENT_RESTORE_GENERATION      the data generation being created (recovery Job): written to
+#                                   $PGDATA/ternent-generation, which archive-command.sh and backup.sh
+#                                   compare with the prefix they write to; unset (drills): left as restored
 #   PGUSER, PGDATABASE              role and database of the post-recovery check (trust over the socket;
 #                                   fallbacks POSTGRES_USER/POSTGRES_DB, then postgres): the restored
 #                                   cluster only knows the primary's roles, so set them to postgres.user/database
@@ -45,6 +48,8 @@ db_user=${PGUSER:-${POSTGRES_USER:-postgres}}
 db_name=${PGDATABASE:-${POSTGRES_DB:-postgres}}
 case "$keep_running" in true | false) ;; *) die 2 "TERNENT_RESTORE_KEEP_RUNNING='$keep_running' must be true or false" ;; esac
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die 2 "TERNENT_RESTORE_TIMEOUT_SECONDS='$timeout_s' is not a positive number of seconds"
+[[ "${TERNENT_RESTORE_GENERATION:-1}" =~ ^[1-9][0-9]*$ ]] \
+    || die 2 "TERNENT_RESTORE_GENERATION='${TERNENT_RESTORE_GENERATION:-}' is not a generation number (1, 2, …)"
 # These paths go into postgresql settings and pg_ctl options unquoted.
 for p in "$PGDATA" "$work" "$TERNENT_SCRIPTS"; do
     [[ "$p" =~ ^/[A-Za-z0-9._/-]+$ ]] || die 2 "path '$p' must be absolute and contain only letters, digits, . _ - /"
@@ -218,6 +223,12 @@ if [ "$target_kind" = latest ]; then
         missing=$end
         fail 1 "replay stopped at the missing WAL segment $end but the archive holds later segments: $gap_json"
     fi
+fi
+
+if [ -n "${TERNENT_RESTORE_GENERATION:-}" ]; then
+    printf '%s\n' "$TERNENT_RESTORE_GENERATION" >"$PGDATA/ternent-generation" \
+        || fail 1 "cannot write $PGDATA/ternent-generation"
+    log "marked $PGDATA as data generation $TERNENT_RESTORE_GENERATION"
 fi
 
 if [ "$keep_running" = false ]; then

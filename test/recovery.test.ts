@@ -86,6 +86,27 @@ describe("recovery (data generations, restore Job, API patches)", () => {
         assert.deepEqual(run.outputs.walgPrefixes, ["s3://ternent-postgres-backups-dev/ternent-postgres", prefix]);
     });
 
+    it("tags every WAL-G Secret with the generation its prefix belongs to, and the restore with the one it creates", async () => {
+        const run = await runWith(RECOVER_G1);
+        for (const ns of [NS, "backend-dr"]) {
+            const secret = findK8s(run, "Secret", "ternent-postgres-backup", ns);
+            assert.equal((secret.inputs.stringData as Any).TERNENT_DATA_GENERATION, "1", ns);
+        }
+        const job = findK8s(run, "Job", "ternent-postgres-restore-g1", NS);
+        assert.equal(envOf(podSpecOf(job).containers[0] as Any).TERNENT_RESTORE_GENERATION, "1");
+        const source = findK8s(run, "Secret", "ternent-postgres-restore-g1", NS);
+        assert.equal((source.inputs.stringData as Any).TERNENT_DATA_GENERATION, "0", "the restore reads generation 0's prefix");
+        const plain = await runWith({});
+        assert.equal((findK8s(plain, "Secret", "ternent-postgres-backup", NS).inputs.stringData as Any).TERNENT_DATA_GENERATION, "0");
+    });
+
+    it("switches the primary's WAL-G Secret to the new prefix only after the restore Job succeeded", async () => {
+        const run = await runWith(RECOVER_G1);
+        const secret = findK8s(run, "Secret", "ternent-postgres-backup", NS);
+        const job = findK8s(run, "Job", "ternent-postgres-restore-g1", NS);
+        assert.ok(dependsOn(run, secret, job), "a backup pod starting during the restore must still see the old prefix");
+    });
+
     it("takes the first base backup of the new generation after the StatefulSet, on its PVC", async () => {
         const run = await runWith(RECOVER_G1);
         const job = findK8s(run, "Job", "ternent-postgres-backup-g1", NS);

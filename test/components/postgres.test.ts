@@ -60,6 +60,7 @@ describe("components/postgres (Postgres)", () => {
             AWS_SECRET_ACCESS_KEY: rw.outputs.secretKey,
             WALG_LIBSODIUM_KEY: run.outputs.walgLibsodiumKey,
             WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
+            TERNENT_DATA_GENERATION: "0",
         });
         assert.ok(secret.dependencies.includes(rw.urn), "the key exists before the Secret carrying it");
         assert.deepEqual(secret.secretPaths, ["stringData"]);

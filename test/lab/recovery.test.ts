@@ -42,8 +42,12 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         const volume = l.mkdirForPostgres(path.join(l.root, "data-g1"), 0o755);
         pgdata = path.join(volume, "pgdata");
         const work = l.mkdirForPostgres(path.join(l.root, "work-g1"));
-        const r = await l.runScript("restore.sh", { role: "ro", env: { PGDATA: pgdata, TERNENT_WORKDIR: work, TERNENT_RESTORE_TARGET: T } });
+        const r = await l.runScript("restore.sh", {
+            role: "ro",
+            env: { PGDATA: pgdata, TERNENT_WORKDIR: work, TERNENT_RESTORE_TARGET: T, TERNENT_RESTORE_GENERATION: "1" },
+        });
         assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
+        assert.equal(fs.readFileSync(path.join(pgdata, "ternent-generation"), "utf8"), "1\n", "restore.sh marks the new generation");
         assert.equal(r.json.ok, true);
         assert.equal(r.json.running, false);
         const control = await run(path.join(PG_BIN, "pg_controldata"), [pgdata], { env: { PATH: process.env.PATH, LANG: "C" } });
@@ -86,6 +90,15 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         assert.ok(fresh.some((o) => o.startsWith(`${newPrefix()}basebackups_005/${backup.json.backup}_backup_stop_sentinel.json `)), fresh.join("\n"));
         await sleep(3000); // an archive_timeout more: anything that would still go to the old prefix would show
         assert.deepEqual(await listing(l, oldPrefix()), oldListing);
+    });
+
+    it("refuses to back the generation-1 database up into the generation-0 prefix (a Secret that switched first)", async function () {
+        const l = lab();
+        const before = await listing(l, oldPrefix());
+        const r = await l.runScript("backup.sh", { generation: 0, env: { PGDATA: pgdata, PGPORT: String(restored!.port) } });
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /holds data generation 1 but .* belongs to generation 0: refusing to mix/);
+        assert.deepEqual(await listing(l, oldPrefix()), before);
     });
 
     it("the restore drill follows the new generation: it restores the generation-1 backup on timeline 2", async function () {
