@@ -90,38 +90,43 @@ export interface ResourcePolicyDef<C> extends Common {
 
 const TAGS = ["ternent-postgres", "recoverability"];
 
-/** A mandatory stack validation policy whose violations and unknowns go through Checks. */
-export function stackPolicy<C extends object>(def: StackPolicyDef<C>): StackValidationPolicy {
+/** What both kinds of policy share: mandatory, tagged, and config read with the schema's defaults. */
+function common(def: Common) {
     return {
         name: def.name,
         description: def.description,
-        enforcementLevel: "mandatory",
+        enforcementLevel: "mandatory" as const,
         severity: def.severity ?? "high",
         tags: TAGS,
         remediationSteps: def.remediationSteps,
         configSchema: def.configSchema,
-        validateStack: (args, reportViolation) => {
-            const checks = new Checks(reportViolation);
-            def.validate(args, checks, configWithDefaults<C>(def.configSchema, args.getConfig()));
-            checks.finish();
-        },
+    };
+}
+
+/** Runs one validation with a fresh Checks, then reports what it found (violations, unknowns). */
+function run<A extends { getConfig<T extends object>(): T }, C extends object>(
+    validate: (args: A, checks: Checks, config: C) => void,
+    configSchema: PolicyConfigSchema | undefined,
+    args: A,
+    reportViolation: ReportViolation,
+): void {
+    const checks = new Checks(reportViolation);
+    validate(args, checks, configWithDefaults<C>(configSchema, args.getConfig()));
+    checks.finish();
+}
+
+/** A mandatory stack validation policy whose violations and unknowns go through Checks. */
+export function stackPolicy<C extends object>(def: StackPolicyDef<C>): StackValidationPolicy {
+    return {
+        ...common(def),
+        validateStack: (args, reportViolation) => run(def.validate, def.configSchema, args, reportViolation),
     };
 }
 
 /** A mandatory resource validation policy whose violations and unknowns go through Checks. */
 export function resourcePolicy<C extends object>(def: ResourcePolicyDef<C>): ResourceValidationPolicy {
     return {
-        name: def.name,
-        description: def.description,
-        enforcementLevel: "mandatory",
-        severity: def.severity ?? "high",
-        tags: TAGS,
-        remediationSteps: def.remediationSteps,
-        configSchema: def.configSchema,
-        validateResource: (args, reportViolation) => {
-            const checks = new Checks(reportViolation);
-            def.validate(args, checks, configWithDefaults<C>(def.configSchema, args.getConfig()));
-            checks.finish();
-        },
+        ...common(def),
+        validateResource: (args, reportViolation) => run(def.validate, def.configSchema, args, reportViolation),
     };
 }
