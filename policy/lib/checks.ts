@@ -90,7 +90,7 @@ export interface ResourcePolicyDef<C> extends Common {
 
 const TAGS = ["ternent-postgres", "recoverability"];
 
-/** What both kinds of policy share: mandatory, tagged, and config read with the schema's defaults. */
+/** What both kinds of policy share: name, description, mandatory enforcement, severity, tags, remediation, config schema. */
 function common(def: Common) {
     return {
         name: def.name,
@@ -103,7 +103,7 @@ function common(def: Common) {
     };
 }
 
-/** Runs one validation with a fresh Checks, then reports what it found (violations, unknowns). */
+/** Runs one validation with a fresh Checks and the config (schema defaults overlaid with the pack config), then reports what it found. */
 function run<A extends { getConfig<T extends object>(): T }, C extends object>(
     validate: (args: A, checks: Checks, config: C) => void,
     configSchema: PolicyConfigSchema | undefined,
