@@ -63,7 +63,7 @@ export = async () => {
         rollback: config.rollback,
         image: config.postgres.image,
         walg: config.walg,
-        database: database.refs,
+        database,
         sourcePrefix: config.recovery && storage.walgPrefixFor(config.recovery.sourceGeneration),
         targetPrefix: storage.walgPrefixFor(generation),
     });
@@ -76,7 +76,7 @@ export = async () => {
         retention: config.retention,
         archiveTimeoutSeconds: config.postgres.archiveTimeoutSeconds,
         verifyMaxArchiveAgeSeconds: config.derived.verifyMaxArchiveAgeSeconds,
-        database: database.refs,
+        database,
         adopt: config.adopt,
     });
 
@@ -108,7 +108,7 @@ export = async () => {
         secretName: dr.secretName,
         scriptsConfigMapName: dr.scriptsConfigMapName,
         walgConfigMapName: dr.walgConfigMapName,
-        after: [...dr.objects, ...database.refs.ready],
+        after: [...dr.objects, ...database.ready],
         adopt: config.adopt,
     });
 

@@ -85,7 +85,7 @@ export function adoptOptions(adopt: boolean, id: string): pulumi.CustomResourceO
     return adopt ? { import: id, retainOnDelete: true } : {};
 }
 
-export class Postgres extends pulumi.ComponentResource {
+export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
     readonly namespace: string;
     /** In-cluster DNS name of the Service. */
     readonly serviceHost: string;
@@ -104,8 +104,8 @@ export class Postgres extends pulumi.ComponentResource {
     readonly configObjects: readonly pulumi.Resource[];
     /** The database password (secret). */
     readonly password: pulumi.Output<string>;
-    /** What the jobs need to reach the database. */
-    readonly refs: DatabaseRefs;
+    /** The StatefulSet and the objects it reads: the jobs are created after them. */
+    readonly ready: readonly pulumi.Resource[];
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:Postgres", name, {}, opts);
@@ -284,17 +284,7 @@ export class Postgres extends pulumi.ComponentResource {
             },
         }, { parent: this, ...adopt(NAMES.postgres) });
 
-        this.refs = {
-            namespace: ns,
-            serviceHost: this.serviceHost,
-            credentialsSecretName: this.credentialsSecretName,
-            backupSecretName: this.backupSecretName,
-            scriptsConfigMapName: this.scriptsConfigMapName,
-            walgConfigMapName: this.walgConfigMapName,
-            dataClaimName: this.dataClaimName,
-            selectorLabels: this.selectorLabels,
-            ready: [...this.configObjects, this.statefulSet],
-        };
+        this.ready = [...this.configObjects, this.statefulSet];
 
         this.registerOutputs({
             namespace: this.namespace,
