@@ -4,7 +4,8 @@ import { StackValidationArgs } from "@pulumi/policy";
 import { Checks } from "./checks";
 import { TYPES } from "./k8s";
 import { StackView } from "./stack";
-import { humanSeconds, roleContainer, scheduleOf, scriptOf, stackFile, stackKey } from "./workloads";
+import { checkSchedule, jobContainer } from "./cronjobs";
+import { humanSeconds, scriptOf, stackFile, stackKey } from "./workloads";
 
 export interface DrillSpec {
     readonly role: string;
@@ -34,25 +35,16 @@ export function checkDrill(args: StackValidationArgs, checks: Checks, spec: Dril
                 `(${dr.length > 0 ? dr.join(", ") : "none created by this stack"}), away from the primary and its read-write key. ` +
                 `Fix: check ${stackKey(view, "namespaces")}.dr in ${stackFile(view)}.`, w.res.urn);
         }
-        const s = scheduleOf(w);
-        if (s.unknown) {
-            checks.unknown(`the schedule of CronJob ${w.id}`);
-        } else if (s.problem) {
-            checks.violation(`CronJob ${w.id}: ${s.problem}. ${fix}`, w.res.urn);
-        } else if (s.suspended) {
-            checks.violation(`CronJob ${w.id} is suspended (spec.suspend: true): the ${spec.what} never runs. Fix: remove spec.suspend.`, w.res.urn);
-        } else if ((s.maxIntervalSeconds ?? Infinity) > spec.maxDays * 86400) {
-            checks.violation(`CronJob ${w.id} schedule ${JSON.stringify(s.expression)} can leave ` +
-                `${humanSeconds(s.maxIntervalSeconds ?? Infinity)} between ${spec.what}s; the maximum is ${spec.maxDays} days ` +
-                `(policy config ${spec.configName}). ${fix}`, w.res.urn);
-        }
-        const c = roleContainer(w);
+        checkSchedule(checks, w, {
+            fix,
+            whenSuspended: `: the ${spec.what} never runs.`,
+            tooRare: (s, worst) => worst > spec.maxDays * 86400
+                ? `CronJob ${w.id} schedule ${JSON.stringify(s.expression)} can leave ${humanSeconds(worst)} between ` +
+                    `${spec.what}s; the maximum is ${spec.maxDays} days (policy config ${spec.configName}). ${fix}`
+                : undefined,
+        });
+        const c = jobContainer(checks, w);
         if (!c) {
-            if (w.unknownParts.length > 0) {
-                checks.unknown(`the pod template of CronJob ${w.id}`);
-            } else {
-                checks.violation(`CronJob ${w.id} has no container.`, w.res.urn);
-            }
             continue;
         }
         const script = scriptOf(view, w, c, spec.script);

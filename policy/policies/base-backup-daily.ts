@@ -3,7 +3,8 @@
 import { stackPolicy } from "../lib/checks";
 import { StackView } from "../lib/stack";
 import { checkJobScriptAndPrefix, primaryPrefix } from "../lib/walg";
-import { humanSeconds, roleContainer, scheduleOf, stackFile, stackKey } from "../lib/workloads";
+import { checkSchedule, jobContainer } from "../lib/cronjobs";
+import { humanSeconds, stackFile, stackKey } from "../lib/workloads";
 
 export interface BaseBackupConfig {
     readonly maxBaseBackupIntervalHours: number;
@@ -35,31 +36,23 @@ export const baseBackupDaily = stackPolicy<BaseBackupConfig>({
         const primaryNs = view.primaryNamespace();
         const primary = primaryPrefix(view);
         for (const w of jobs) {
-            const s = scheduleOf(w);
             if (primaryNs !== undefined && w.meta.namespace !== primaryNs) {
                 checks.violation(`CronJob ${w.id} runs in namespace ${w.meta.namespace}, but the primary runs in ${primaryNs}; ` +
                     "it must mount the primary's volume there.", w.res.urn);
             }
-            if (s.unknown) {
-                checks.unknown(`the schedule of CronJob ${w.id}`);
-            } else if (s.problem) {
-                checks.violation(`CronJob ${w.id}: ${s.problem}. ${fix}`, w.res.urn);
-            } else if (s.suspended) {
-                checks.violation(`CronJob ${w.id} is suspended (spec.suspend: true): no base backups are taken. Fix: remove spec.suspend.`, w.res.urn);
-            } else if ((s.maxIntervalSeconds ?? Infinity) > maxSeconds) {
-                checks.violation(`CronJob ${w.id} schedule ${JSON.stringify(s.expression)}` +
-                    `${s.timeZone ? ` (timeZone ${s.timeZone}, +1 hour for daylight saving)` : ""} can leave ` +
-                    `${humanSeconds(s.maxIntervalSeconds ?? Infinity)} between base backups; the maximum is ` +
-                    `${config.maxBaseBackupIntervalHours} hours (policy config maxBaseBackupIntervalHours). ` +
-                    `Longer gaps mean longer WAL replay and more WAL to lose. ${fix}`, w.res.urn);
-            }
-            const c = roleContainer(w);
+            checkSchedule(checks, w, {
+                fix,
+                whenSuspended: ": no base backups are taken.",
+                tooRare: (s, worst) => worst > maxSeconds
+                    ? `CronJob ${w.id} schedule ${JSON.stringify(s.expression)}` +
+                        `${s.timeZone ? ` (timeZone ${s.timeZone}, +1 hour for daylight saving)` : ""} can leave ` +
+                        `${humanSeconds(worst)} between base backups; the maximum is ` +
+                        `${config.maxBaseBackupIntervalHours} hours (policy config maxBaseBackupIntervalHours). ` +
+                        `Longer gaps mean longer WAL replay and more WAL to lose. ${fix}`
+                    : undefined,
+            });
+            const c = jobContainer(checks, w);
             if (!c) {
-                if (w.unknownParts.length > 0) {
-                    checks.unknown(`the pod template of CronJob ${w.id}`);
-                } else {
-                    checks.violation(`CronJob ${w.id} has no container.`, w.res.urn);
-                }
                 continue;
             }
             checkJobScriptAndPrefix(checks, view, w, c, primary, "backup.sh", {

@@ -4,7 +4,8 @@ import { stackPolicy } from "../lib/checks";
 import { retentionJobs } from "../lib/retention";
 import { StackView } from "../lib/stack";
 import { checkJobScriptAndPrefix, primaryPrefix } from "../lib/walg";
-import { envLookup, humanSeconds, scheduleOf, stackFile, stackKey } from "../lib/workloads";
+import { checkSchedule } from "../lib/cronjobs";
+import { envLookup, humanSeconds, stackFile, stackKey } from "../lib/workloads";
 
 export const retentionJobScheduled = stackPolicy<object>({
     name: "retention-job-scheduled",
@@ -30,17 +31,13 @@ export const retentionJobScheduled = stackPolicy<object>({
                 checks.violation(`CronJob ${w.id} runs in namespace ${w.meta.namespace}, but the primary runs in ${primaryNs}; ` +
                     `retention belongs next to the primary with the read-write key. Fix: check ${stackKey(view, "namespaces")} in ${stackFile(view)}.`, w.res.urn);
             }
-            const s = scheduleOf(w);
-            if (s.unknown) {
-                checks.unknown(`the schedule of CronJob ${w.id}`);
-            } else if (s.problem) {
-                checks.violation(`CronJob ${w.id}: ${s.problem}. ${fixSchedule}`, w.res.urn);
-            } else if (s.suspended) {
-                checks.violation(`CronJob ${w.id} is suspended (spec.suspend: true), so retention never runs. ` +
-                    "Fix: remove spec.suspend.", w.res.urn);
-            } else if (!Number.isFinite(s.maxIntervalSeconds ?? Infinity)) {
-                checks.violation(`CronJob ${w.id} schedule ${JSON.stringify(s.expression)} fires ${humanSeconds(Infinity)}. ${fixSchedule}`, w.res.urn);
-            }
+            checkSchedule(checks, w, {
+                fix: fixSchedule,
+                whenSuspended: ", so retention never runs.",
+                tooRare: (s, worst) => Number.isFinite(worst)
+                    ? undefined
+                    : `CronJob ${w.id} schedule ${JSON.stringify(s.expression)} fires ${humanSeconds(worst)}. ${fixSchedule}`,
+            });
             if (!c) {
                 if (w.unknownParts.length === 0) {
                     checks.violation(`CronJob ${w.id} has no container.`, w.res.urn);
