@@ -225,6 +225,11 @@ interface PendingCapture {
     options: CapturedOptions;
 }
 
+/** True for Pulumi's secret envelope ({"4dabf…": "1b47…", value}), as the mocks and `pulumi stack export` show it. */
+export function isSecretEnvelope(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
 /** Removes Pulumi secret envelopes, collecting the dotted paths where they were. */
 export function unwrapSecrets(value: unknown, pathPrefix: string, paths: string[]): unknown {
     if (Array.isArray(value)) {
@@ -232,7 +237,7 @@ export function unwrapSecrets(value: unknown, pathPrefix: string, paths: string[
     }
     if (value !== null && typeof value === "object") {
         const obj = value as Record<string, unknown>;
-        if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
+        if (isSecretEnvelope(obj)) {
             paths.push(pathPrefix);
             return unwrapSecrets(obj.value, pathPrefix, []);
         }

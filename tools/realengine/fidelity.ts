@@ -21,14 +21,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { PROJECT } from "../harness";
+import { isSecretEnvelope, PROJECT } from "../harness";
 import { REDACTED } from "../render";
 import { prepareStackFile } from "./stackfile";
 
 type Obj = Record<string, unknown>;
-
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** One resource of `pulumi stack export` (deployment.resources[]). */
 export interface StateResource {
@@ -54,10 +51,6 @@ export interface Difference {
     readonly field: string;
     readonly render: unknown;
     readonly engine: unknown;
-}
-
-function isSecretEnvelope(v: unknown): v is Obj {
-    return v !== null && typeof v === "object" && (v as Obj)[SECRET_SIG_KEY] === SECRET_SIG;
 }
 
 /** Replaces every leaf with REDACTED, keeping keys and array lengths (as render.ts redactPaths does). */
