@@ -301,8 +301,9 @@ export function walgSkipReason(): string | undefined {
     return "reason" in w ? w.reason : undefined;
 }
 
-/** Why a lab cannot run here (no WAL-G, no MinIO or mc), or undefined: tests skip with this reason. */
+/** Why a lab cannot run here (no PostgreSQL 15, WAL-G, MinIO or mc), or undefined: tests skip (CI: fail) with this reason. */
 export function labSkipReason(): string | undefined {
+    if (!isExecutable(path.join(PG_BIN, "postgres"))) return `PostgreSQL 15 not available: no ${path.join(PG_BIN, "postgres")} (lab/install.sh installs postgresql-15)`;
     const walg = walgSkipReason();
     if (walg) return walg;
     try {

@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Lab, RunResult, findTool, run, waitFor } from "../../lab/lab";
 import { Ack, Restored, Writer, labSkipReason, objectKeys, restoreFromBucket, secondsBetween, sleep } from "./helpers";
+import { requireOrSkip } from "../setup/requirements";
 
 const OUTAGE_SECONDS = Number(process.env.TERNENT_FAULT_OUTAGE_SECONDS ?? 120);
 const CRASH_ARCHIVE_TIMEOUT = 15;
@@ -315,10 +316,7 @@ describe("fault scenarios (real PostgreSQL, WAL-G, MinIO)", function () {
     let damage: Settled<DamageResult> | undefined;
 
     before(async function () {
-        if (skip) {
-            console.log(`      skipped: ${skip}`);
-            return this.skip();
-        }
+        requireOrSkip(this, skip);
         const short = (async () => {
             crash = await settle(crashPostgres);
             backupKill = await settle(killDuringBackupPush);

@@ -2,6 +2,7 @@
 // scenario, skipped with the reason when WAL-G or MinIO is not available, always cleaned up. The
 // scenarios share one MinIO process and its rw/ro users (SharedStorage) to save start-up time.
 import { Lab, LabOptions, SharedStorage, labSkipReason } from "../../lab/lab";
+import { requireOrSkip } from "../setup/requirements";
 
 export { labSkipReason };
 
@@ -18,11 +19,7 @@ export function useLab(opts: LabOptions = {}): () => Lab {
     let lab: Lab | undefined;
     before(async function () {
         this.timeout(180_000);
-        const reason = labSkipReason();
-        if (reason) {
-            console.log(`      skipped: ${reason}`);
-            this.skip();
-        }
+        requireOrSkip(this, labSkipReason());
         storage ??= SharedStorage.start();
         lab = await Lab.create({ storage: await storage, ...opts });
     });

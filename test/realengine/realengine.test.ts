@@ -10,6 +10,7 @@ import * as path from "path";
 import { renderStack } from "../../tools/render";
 import { checkFidelity, formatDifferences, FidelityResult, securePlaintextsOf, StateResource } from "../../tools/realengine/fidelity";
 import { engineEnv, exec, REPO, RE_BIN, realRun, RealRun, toolStatus, unavailable } from "./engine";
+import { requireOrSkip } from "../setup/requirements";
 
 const lockVersion = (pkg: string): string =>
     (JSON.parse(fs.readFileSync(path.join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> })
@@ -64,11 +65,7 @@ describe("real engine (tools/realengine)", function () {
     let weakDir: string;
 
     before(function () {
-        const reason = unavailable();
-        if (reason) {
-            console.log(`      SKIPPED: ${reason}`);
-            this.skip();
-        }
+        requireOrSkip(this, unavailable());
         weakDir = fs.mkdtempSync(path.join(os.tmpdir(), "realengine-weak-"));
         const prod = fs.readFileSync(path.join(REPO, "Pulumi.prod.yaml"), "utf8");
         const weak = prod.replace(/^(\s+daily:\s*)\d+/m, "$13");

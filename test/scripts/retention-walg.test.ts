@@ -8,6 +8,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Lab, PG_BIN, labSkipReason, run, RunResult } from "../../lab/lab";
+import { requireOrSkip } from "../setup/requirements";
 
 const DAY = 24 * 3600_000;
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
@@ -79,7 +80,7 @@ describe("retention.sh against real WAL-G, MinIO and PostgreSQL", function () {
     }
 
     before(async function () {
-        if (skip) return this.skip();
+        requireOrSkip(this, skip);
         lab = await Lab.create({ archiveTimeoutSeconds: 60 });
         await lab.psql("CREATE TABLE retention_marks (label text PRIMARY KEY, ts timestamptz NOT NULL DEFAULT clock_timestamp())");
         claims.emptyList = await lab.walg(["backup-list", "--detail", "--json"]);
