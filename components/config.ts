@@ -13,6 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CronError, maxIntervalSeconds, parseCron } from "../lib/cron";
 import { generationNames, SPACES_REGIONS, Weekday, WEEKDAYS } from "../lib/contract";
+import WALG_RELEASE from "../lib/walg-release.json";
 
 export const PROJECT = "ternent-postgres";
 
@@ -187,11 +188,12 @@ export const DEFAULTS = {
         selectorLabels: { "app.kubernetes.io/name": "ternent-postgres", "app.kubernetes.io/component": "database" },
     },
     walg: {
-        version: "v3.0.9",
-        url: "https://github.com/wal-g/wal-g/releases/download/v3.0.9/wal-g-pg-22.04-amd64.tar.gz",
-        // Two independent public pins agree on this digest; it could not be downloaded here to check.
-        // The init container verifies it at every start and fails closed on a mismatch.
-        sha256: "4f03ee4679db7f660bfd1b2b8291ac5df247cd2ec48074b60c112f4897299f24",
+        // The one pin of the WAL-G release (lib/walg-release.json): lab/install.sh downloads the same
+        // asset. Two independent public pins agree on the digest; the init container verifies it at
+        // every start and fails closed on a mismatch.
+        version: WALG_RELEASE.version,
+        url: WALG_RELEASE.url,
+        sha256: WALG_RELEASE.sha256,
         installerImage: "curlimages/curl:8.11.1",
         compression: "lz4",
         uploadConcurrency: 4,

@@ -30,10 +30,12 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import WALG_RELEASE from "../lib/walg-release.json";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PG_BIN = process.env.TERNENT_PG_BIN ?? "/usr/lib/postgresql/15/bin";
-export const WALG_VERSION = "v3.0.9";
+/** The WAL-G release the program pins (lib/walg-release.json): the lab checks its binary is that version. */
+export const WALG_VERSION = WALG_RELEASE.version;
 
 export function cacheDir(): string {
     return process.env.TERNENT_CACHE ?? path.join(os.homedir(), ".cache", "ternent-postgres");
@@ -280,20 +282,37 @@ export function findTool(name: "minio" | "mc"): string {
     throw new Error(`${name} not found (looked at $${envName}, ${path.join(cacheDir(), "bin", name)}, PATH); run lab/install.sh`);
 }
 
-/** WAL-G binary for the lab: TERNENT_WALG_BIN, else $TERNENT_CACHE/bin/wal-g. */
+/** What `wal-g --version` names ("wal-g version v3.0.9\t…" → "v3.0.9"), or the error. */
+function walgVersionOf(bin: string): string {
+    const r = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 30_000 });
+    if (r.status !== 0) return `(--version failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n")[0]})`;
+    return r.stdout.trim().split(/\s+/)[2] ?? `(unreadable --version: ${r.stdout.trim()})`;
+}
+
+let walgFound: { bin: string } | { reason: string } | undefined;
+
+/**
+ * WAL-G binary for the lab: TERNENT_WALG_BIN, else $TERNENT_CACHE/bin/wal-g (lab/install.sh puts the
+ * release asset there); it must report the version the program pins (lib/walg-release.json).
+ */
 export function findWalg(): { bin: string } | { reason: string } {
-    const fromEnv = process.env.TERNENT_WALG_BIN;
-    if (fromEnv) {
-        if (!isExecutable(fromEnv)) return { reason: `WAL-G not available: TERNENT_WALG_BIN=${fromEnv} is not an executable file` };
-        return { bin: fromEnv };
-    }
-    const cached = path.join(cacheDir(), "bin", "wal-g");
-    if (isExecutable(cached)) return { bin: cached };
-    return {
-        reason:
-            `WAL-G not available: set TERNENT_WALG_BIN or install ${cached} (lab/install.sh; go install of ` +
-            `github.com/wal-g/wal-g is refused by this module proxy, see README)`,
-    };
+    walgFound ??= (() => {
+        const fromEnv = process.env.TERNENT_WALG_BIN;
+        const cached = path.join(cacheDir(), "bin", "wal-g");
+        const bin = fromEnv || cached;
+        if (!isExecutable(bin)) {
+            return {
+                reason: fromEnv
+                    ? `WAL-G not available: TERNENT_WALG_BIN=${fromEnv} is not an executable file`
+                    : `WAL-G not available: no ${cached} and TERNENT_WALG_BIN is not set (lab/install.sh downloads the ` +
+                      `pinned release; without internet set TERNENT_WALG_BIN, e.g. to ../shared/walg/wal-g, see README)`,
+            };
+        }
+        const version = walgVersionOf(bin);
+        if (version !== WALG_VERSION) return { reason: `WAL-G not usable: ${bin} reports ${version}, the program pins ${WALG_VERSION}` };
+        return { bin };
+    })();
+    return walgFound;
 }
 
 export function walgSkipReason(): string | undefined {
@@ -338,11 +357,17 @@ export async function walgTarball(walgBin: string): Promise<{ file: string; sha2
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `wal-g-${st.size}-${Math.floor(st.mtimeMs)}.tar.gz`);
     if (!fs.existsSync(file)) {
+        // Labs set up at once (and several test processes) may build it together: each writes its own
+        // staging directory and renames its tarball into place; the rename is atomic, the last one wins
+        // and every copy is the same.
         const stage = fs.mkdtempSync(path.join(dir, "stage-"));
         try {
             fs.copyFileSync(walgBin, path.join(stage, "wal-g-pg-lab-amd64"));
-            await runOk("tar", ["-czf", `${file}.tmp`, "-C", stage, "wal-g-pg-lab-amd64"], { env: { ...process.env, GZIP: "-1" } });
-            fs.renameSync(`${file}.tmp`, file);
+            const tmp = path.join(stage, "wal-g.tar.gz");
+            // Byte-identical whoever builds it (fixed mtime and owner, gzip without name or time), so a
+            // sha256 taken by one lab matches the file another lab renamed into place.
+            await runOk("sh", ["-c", 'tar --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - -C "$1" wal-g-pg-lab-amd64 | gzip -1 -n >"$2"', "sh", stage, tmp]);
+            fs.renameSync(tmp, file);
         } finally {
             fs.rmSync(stage, { recursive: true, force: true });
         }
