@@ -6,7 +6,8 @@
 # the N newest weeklies as permanent backups, and a base backup finished at or before now - P days
 # with all WAL after it), logs the plan, runs WAL-G's dry-run of the delete and logs it, checks that
 # WAL-G would delete nothing the plan keeps, then marks new weeklies permanent, unmarks weeklies that
-# fell out of the N newest, runs `wal-g delete before <name> --confirm` and lists again to verify.
+# fell out of the N newest, runs `wal-g delete before <name> --confirm` and lists backups and WAL
+# again to verify.
 # Never uses time-based `delete before <time>` nor `delete target`.
 #
 # Inputs (environment):
@@ -24,7 +25,8 @@
 # Output: one JSON line on stdout (event "retention", status ok|dry-run|refused|failed, the plan);
 # people-readable log and WAL-G's own log on stderr.
 # Exit codes: 0 done (or dry run), 1 WAL-G failed or the result did not verify (a kept backup gone,
-#             or a deleted one still listed: WAL-G exits 0 even when S3 refuses the deletes), 2 bad configuration,
+#             or a deleted backup or WAL object still listed: WAL-G exits 0 even when S3 refuses the
+#             deletes), 2 bad configuration,
 #             3 refused (fewer than M backups, inconsistent listing, or WAL-G would delete a kept backup).
 set -euo pipefail
 
@@ -53,13 +55,14 @@ would_delete=()
 marked=()
 unmarked=()
 deleted=()
+deleted_wal=0
 
 result() {
     local status=$1 message=$2
-    printf '{"event":"retention","status":"%s","dryRun":%s,"message":%s,"walgWouldDelete":%s,"marked":%s,"unmarked":%s,"deleted":%s,"plan":%s}\n' \
+    printf '{"event":"retention","status":"%s","dryRun":%s,"message":%s,"walgWouldDelete":%s,"marked":%s,"unmarked":%s,"deleted":%s,"deletedWal":%s,"plan":%s}\n' \
         "$status" "$dry_run" "$(json_string "$message")" \
         "$(json_array ${would_delete[@]+"${would_delete[@]}"})" "$(json_array ${marked[@]+"${marked[@]}"})" \
-        "$(json_array ${unmarked[@]+"${unmarked[@]}"})" "$(json_array ${deleted[@]+"${deleted[@]}"})" "$plan"
+        "$(json_array ${unmarked[@]+"${unmarked[@]}"})" "$(json_array ${deleted[@]+"${deleted[@]}"})" "$deleted_wal" "$plan"
 }
 
 bad_config() {
@@ -144,11 +147,14 @@ read_plan() {
 }
 
 # Copies a WAL-G log to stderr, condensing its one line per WAL object, and prints on stdout the
-# names of the backups it marks for deletion.
+# names of the backups it marks for deletion; with a second argument, writes there the names of the
+# WAL objects it marks for deletion (as `wal-g st ls wal_005/` prints them).
 show_walg_log() {
-    awk '
+    awk -v walfile="${2:-/dev/null}" '
         /Object marked for deletion: wal_005\// {
-            n++; w = $0; sub(/.*wal_005\//, "", w); sub(/[ .].*/, "", w)
+            n++; w = $0; sub(/.*wal_005\//, "", w); sub(/[ \t].*/, "", w)
+            print w > walfile
+            sub(/\..*/, "", w)
             if (n == 1) first = w
             last = w
             next
@@ -231,9 +237,9 @@ if ! "$walg" "${confirm_args[@]}" >"$work/delete.log" 2>&1; then
     show_walg_log "$work/delete.log" >/dev/null
     fail "wal-g ${confirm_args[*]} failed"
 fi
-show_walg_log "$work/delete.log" >/dev/null
+show_walg_log "$work/delete.log" "$work/wal-planned" >/dev/null
 
-# ---- verify: every kept backup still listed, every deleted one gone ----
+# ---- verify: every kept backup still listed, every deleted backup and WAL object gone ----
 list_backups "$work/after.json"
 mapfile -t after < <(perl -MJSON::PP -e '
     my $l = JSON::PP->new->decode(do { local $/; <STDIN> } || "[]");
@@ -252,5 +258,21 @@ done
 if ((${#still[@]})); then
     fail "wal-g reported success but ${#still[@]} backup(s) planned for deletion are still listed (${still[*]}): S3 refused the deletes? Check that the key is read-write"
 fi
-log "done: marked ${#marked[@]}, unmarked ${#unmarked[@]}, deleted ${#deleted[@]}, ${#after[@]} backup(s) remain"
-result ok "kept ${#after[@]} backup(s), deleted ${#deleted[@]}"
+# The same for WAL: a plan that deletes no backup may still delete WAL before the oldest kept one.
+wal_planned=0 wal_still=0
+if [[ -s $work/wal-planned ]]; then
+    if ! "$walg" st ls wal_005/ >"$work/wal-after" 2>"$work/ls.err"; then
+        sed 's/^/retention: wal-g: /' "$work/ls.err" >&2
+        fail "wal-g st ls wal_005/ failed: cannot verify the deletion of WAL"
+    fi
+    sort -u "$work/wal-planned" >"$work/wal-planned.sorted"
+    awk '$1 == "obj" { print $NF }' "$work/wal-after" | sort -u >"$work/wal-after.sorted"
+    wal_planned=$(wc -l <"$work/wal-planned.sorted")
+    wal_still=$(comm -12 "$work/wal-planned.sorted" "$work/wal-after.sorted" | wc -l)
+fi
+deleted_wal=$((wal_planned - wal_still))
+if ((wal_still)); then
+    fail "wal-g reported success but $wal_still of $wal_planned WAL object(s) planned for deletion are still listed (first: $(comm -12 "$work/wal-planned.sorted" "$work/wal-after.sorted" | head -n 1)): S3 refused the deletes? Check that the key is read-write"
+fi
+log "done: marked ${#marked[@]}, unmarked ${#unmarked[@]}, deleted ${#deleted[@]} backup(s) and $deleted_wal WAL object(s), ${#after[@]} backup(s) remain"
+result ok "kept ${#after[@]} backup(s), deleted ${#deleted[@]} backup(s) and $deleted_wal WAL object(s)"

@@ -5,6 +5,7 @@
 # internal/databases/postgres/delete.go and delete_util.go):
 # - backup-list --detail --json: the listed backups, oldest first, as JSON.
 # - backup-mark NAME / backup-mark -i NAME: set or clear is_permanent of exactly NAME.
+# - st ls wal_005/: the WAL objects, one "obj" row each, as WAL-G's table prints them.
 # - delete before NAME [--confirm]: target = newest backup whose name starts with NAME; deletes every
 #   backup and WAL segment ordered before the target by (timeline, segment) that is not permanent; a
 #   permanent backup protects itself and the WAL segments from (start_lsn-1) to (finish_lsn-1). Without
@@ -118,6 +119,15 @@ sub run {
         } else {
             info("Dry run: objects would be deleted count=$count, Run with --confirm to execute");
         }
+        save();
+        return;
+    }
+
+    if ($cmd eq 'st') {
+        fatal("fake: only 'st ls wal_005/' is modelled, got '@args'") unless "@args" eq 'st ls wal_005/';
+        my $tl = $state->{timeline} // 1;
+        print "type size last modified                           name\n";
+        printf "obj  100  2025-01-01 00:00:00.000000000 +0000 UTC %s.br\n", wal_name($tl, $_) for sort { $a <=> $b } @{ $state->{wal} };
         save();
         return;
     }

@@ -263,3 +263,57 @@ describe("retention.sh against real WAL-G, MinIO and PostgreSQL", function () {
         assert.ok(plain.every((b) => !("is_permanent" in b)));
     });
 });
+
+describe("retention.sh with a key that cannot delete (real WAL-G, MinIO and PostgreSQL)", function () {
+    this.timeout(300_000);
+    const env = { TERNENT_RETAIN_DAILY: "1", TERNENT_RETAIN_WEEKLY: "0", TERNENT_PITR_DAYS: "0", TERNENT_WEEKLY_DAY: "sunday", TERNENT_RETENTION_DRY_RUN: "false" };
+    let lab: Lab;
+    let walBefore: string[] = [];
+    let ro: RunResult;
+    let walAfterRo: string[] = [];
+    let rw: RunResult;
+    let walAfterRw: string[] = [];
+    const walKeys = async (): Promise<string[]> =>
+        (await lab.minio.listObjects(lab.bucket, `${lab.prefix}/wal_005/`)).map((o) => o.key.slice(lab.prefix.length + 1)).sort();
+
+    before(async function () {
+        requireOrSkip(this, labSkipReason());
+        lab = await Lab.create({ archiveTimeoutSeconds: 60 });
+        // WAL archived before the only backup: the plan deletes no backup, only these WAL objects.
+        await lab.psql("CREATE TABLE ro_marks (n int)");
+        await lab.switchWalAndWaitArchived();
+        await lab.psql("INSERT INTO ro_marks VALUES (1)");
+        await lab.switchWalAndWaitArchived();
+        const b = await lab.runScript("backup.sh");
+        assert.equal(b.code, 0, b.stderr);
+        walBefore = await walKeys();
+        ro = await lab.runScript("retention.sh", { role: "ro", env });
+        walAfterRo = await walKeys();
+        rw = await lab.runScript("retention.sh", { role: "rw", env });
+        walAfterRw = await walKeys();
+    });
+    after(async function () {
+        this.timeout(60_000);
+        await lab?.cleanup();
+    });
+
+    it("plans to delete no backup but the WAL objects before it", () => {
+        assert.deepEqual(JSON.parse(JSON.stringify(rw.json.plan.delete)), []);
+        assert.ok(walAfterRw.length < walBefore.length, `rw run deleted no WAL object: ${walBefore.length} before, ${walAfterRw.length} after`);
+    });
+
+    it("fails loudly with the read-only key although WAL-G reports success, and nothing is deleted", () => {
+        assert.match(ro.stderr, /Objects deleted successfully|Object marked for deletion/);
+        assert.equal(ro.code, 1, ro.stderr);
+        assert.equal(ro.json.status, "failed");
+        assert.match(ro.json.message, /WAL object\(s\) planned for deletion are still listed/);
+        assert.deepEqual(walAfterRo, walBefore);
+    });
+
+    it("succeeds with the read-write key and verifies the WAL objects are gone", () => {
+        assert.equal(rw.code, 0, rw.stderr);
+        assert.equal(rw.json.status, "ok");
+        assert.ok(rw.json.deletedWal > 0, JSON.stringify(rw.json));
+        assert.equal(walBefore.length - walAfterRw.length, rw.json.deletedWal);
+    });
+});

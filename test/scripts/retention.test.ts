@@ -345,6 +345,7 @@ describe("retention.sh (with a stand-in wal-g modelling WAL-G's delete semantics
             "backup-mark NAME", "backup-mark NAME", "backup-mark NAME", "backup-mark NAME",
             "delete before NAME --confirm",
             "backup-list --detail --json",
+            "st ls wal_005/",
         ]);
         assert.match(r.stderr, /retention: dry run: wal-g delete before base_/);
     });
@@ -426,6 +427,30 @@ describe("retention.sh (with a stand-in wal-g modelling WAL-G's delete semantics
         assert.equal(r.code, 1);
         assert.equal(r.result!.status, "failed");
         assert.match(r.stderr, new RegExp(`planned for deletion are still listed \\(${list[0].backup_name} `));
+    });
+
+    it("exits 1 naming a WAL object when the plan deletes no backup, only WAL, and S3 refused the deletes", async () => {
+        // Seven backups and M = 7: every backup is kept, only the WAL before the oldest goes.
+        const list = dailyBackups("2025-03-23T00:00:00Z", 7);
+        bucket.write(stateWith(list));
+        const before = bucket.read().wal;
+        const r = await bucket.run({ ...scriptEnv, FAKE_WALG_DELETE_REFUSED: "1" });
+        assert.equal(r.code, 1, r.stderr);
+        assert.equal(r.result!.status, "failed");
+        assert.deepEqual((r.result as unknown as { deleted: string[] }).deleted, []);
+        assert.match(r.stderr, /9 of 9 WAL object\(s\) planned for deletion are still listed \(first: 000000010000000000000001\.br\)/);
+        assert.deepEqual(bucket.read().wal, before);
+    });
+
+    it("reports the WAL objects it deleted and verified gone", async () => {
+        const list = dailyBackups("2025-03-23T00:00:00Z", 7);
+        bucket.write(stateWith(list));
+        const before = bucket.read().wal.length;
+        const r = await bucket.run(scriptEnv);
+        assert.equal(r.code, 0, r.stderr);
+        const deletedWal = (r.result as unknown as { deletedWal: number }).deletedWal;
+        assert.equal(deletedWal, 9);
+        assert.equal(bucket.read().wal.length, before - deletedWal);
     });
 
     it("exits 1 without deleting anything when marking a weekly fails", async () => {
