@@ -93,7 +93,7 @@ else
             say "wal-g: the verified asset holds no wal-g binary that reports $WALG_VERSION"
         fi
     else
-        say "wal-g: download failed ($(tr '\n' ' ' <"$dl/err")): no internet access here?"
+        say "wal-g: download failed ($(head -n 1 "$dl/err")): no internet access here?"
     fi
     rm -rf "$dl"
 fi
