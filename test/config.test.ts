@@ -445,10 +445,18 @@ describe("components/config", () => {
         });
 
         it("accepts staying on a generation, advancing with a recovery block, and a first deployment", () => {
-            checkAgainstPrevious(cfg({ dataGeneration: 1 }), { dataGeneration: 1 });
-            checkAgainstPrevious(cfg({ dataGeneration: 1, recovery: { target: "latest" } }), { dataGeneration: 0 });
-            checkAgainstPrevious(cfg({ dataGeneration: 1, recovery: { target: "latest" } }), { dataGeneration: 1, recovery: { generation: 1, target: "latest" } });
-            checkAgainstPrevious(cfg({}), {});
+            const stay = checkAgainstPrevious(cfg({ dataGeneration: 1 }), { dataGeneration: 1 });
+            assert.equal(stay.dataGeneration, 1);
+            assert.equal(stay.recovery, undefined);
+            const advance = checkAgainstPrevious(cfg({ dataGeneration: 1, recovery: { target: "latest" } }), { dataGeneration: 0 });
+            assert.equal(advance.dataGeneration, 1);
+            assert.equal(advance.recovery?.sourceGeneration, 0);
+            const kept = checkAgainstPrevious(cfg({ dataGeneration: 1, recovery: { target: "latest" } }), { dataGeneration: 1, recovery: { generation: 1, target: "latest" } });
+            assert.equal(kept.dataGeneration, 1);
+            assert.equal(kept.recovery?.target, "latest");
+            const first = checkAgainstPrevious(cfg({}), {});
+            assert.equal(first.dataGeneration, 0);
+            assert.equal(first.dataGenerationMax, 0);
         });
     });
 });

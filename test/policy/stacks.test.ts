@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/harness";
 import { runPolicies } from "../../tools/policy-run";
-import * as os from "os";
 import { WEAKENINGS, prodText, recoveryText, writeWeakStacks } from "./weak-stacks";
 
 const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`);
@@ -63,19 +63,20 @@ describe("the policy pack over the program's stacks (mock runtime)", function ()
     });
 
     it("refuses Pulumi.weak.yaml through `npm run policy -- --stack weak` with a non-zero exit naming the policy", async () => {
-        const file = path.join(REPO_ROOT, "Pulumi.weak.yaml");
-        assert.ok(!fs.existsSync(file), "Pulumi.weak.yaml must not exist before the test");
+        // In a temporary directory: tests never write into the working tree.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-weak-"));
+        const file = path.join(dir, "Pulumi.weak.yaml");
         fs.writeFileSync(file, WEAKENINGS[0].change(prodText()));
         try {
             const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-                execFile("npm", ["run", "-s", "policy", "--", "--stack", "weak"], { cwd: REPO_ROOT, timeout: 110_000 },
+                execFile("npm", ["run", "-s", "policy", "--", "--stack", "weak", "--stack-file", file], { cwd: REPO_ROOT, timeout: 110_000 },
                     (err, out) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout: out }));
             });
             assert.equal(code, 1);
             assert.match(stdout, /\[mandatory\] retention-daily-backups\n\s+resource: urn:pulumi:weak::ternent-postgres::.*CronJob::backups-retention/);
             assert.match(stdout, /^policy: stack weak: 1 mandatory violation\(s\) \(retention-daily-backups\), .*: REFUSED$/m);
         } finally {
-            fs.rmSync(file, { force: true });
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 });

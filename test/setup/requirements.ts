@@ -10,10 +10,10 @@ export function inCI(): boolean {
 
 /**
  * Call from a before() hook (or an it()) with the reason a required tool is missing, or undefined when
- * everything is there. Skips the suite outside CI; throws (fails the hook, and so every test in it)
+ * everything is there (undefined or null). Skips the suite outside CI; throws (fails the hook, and so every test in it)
  * under CI.
  */
-export function requireOrSkip(ctx: Context, reason: string | undefined): void {
+export function requireOrSkip(ctx: Context, reason: string | null | undefined): void {
     if (!reason) return;
     if (inCI()) throw new Error(`required under CI=true, but missing: ${reason}`);
     console.log(`      skipped: ${reason}`);
