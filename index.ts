@@ -76,6 +76,7 @@ export = async () => {
         retention: config.retention,
         archiveTimeoutSeconds: config.postgres.archiveTimeoutSeconds,
         verifyMaxArchiveAgeSeconds: config.derived.verifyMaxArchiveAgeSeconds,
+        verifyMaxReadyAgeSeconds: config.derived.verifyMaxReadyAgeSeconds,
         database,
         adopt: config.adopt,
     });

@@ -27,6 +27,8 @@ export interface BackupsArgs {
     readonly archiveTimeoutSeconds: number;
     /** verify.sh: archiving is unhealthy when the last archived WAL is older than this. */
     readonly verifyMaxArchiveAgeSeconds: number;
+    /** verify.sh: archiving is stalled when a completed WAL segment has waited longer than this to be archived. */
+    readonly verifyMaxReadyAgeSeconds: number;
     /** The database the jobs work on. */
     readonly database: DatabaseRefs;
     /** Import the bundle's backup CronJob instead of creating it. */
@@ -114,17 +116,21 @@ export class Backups extends pulumi.ComponentResource {
             jobs.verify = new k8s.batch.v1.CronJob(`${name}-verify`, {
                 metadata: { name: NAMES.verifyCronJob, namespace: ns, labels: { ...labels } },
                 spec: cronJobSpec(
-                    { schedule: args.schedules.verify, startingDeadlineSeconds: 300, activeDeadlineSeconds: 600, backoffLimit: 0 },
+                    // Runs as often as every minute: a run that cannot start within a minute is skipped (the
+                    // next one comes), and one that hangs is killed before it holds up more than one more.
+                    { schedule: args.schedules.verify, startingDeadlineSeconds: 60, activeDeadlineSeconds: 110, backoffLimit: 0 },
                     labels,
                     scriptPod({
                         image: args.image,
                         script: SCRIPTS.verify,
                         containerName: "verify",
                         scriptsConfigMap: db.scriptsConfigMapName,
-                        // verify.sh asks PostgreSQL (pg_stat_archiver): no WAL-G, no bucket key.
+                        // verify.sh asks PostgreSQL (pg_stat_archiver, pg_ls_archive_statusdir()): no WAL-G, no
+                        // bucket key, so no retry policy either.
                         env: {
                             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
                             TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS: String(args.verifyMaxArchiveAgeSeconds),
+                            TERNENT_VERIFY_MAX_READY_AGE_SECONDS: String(args.verifyMaxReadyAgeSeconds),
                         },
                         envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
                         resources: SMALL_RESOURCES,

@@ -13,6 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CronError, maxIntervalSeconds, parseCron } from "../lib/cron";
 import { generationNames, SPACES_REGIONS, Weekday, WEEKDAYS } from "../lib/contract";
+import { fetchRetryWorstCase, FetchRetryWorstCase, THROTTLE_DELAYS_MS } from "../lib/walg-retry";
 import WALG_RELEASE from "../lib/walg-release.json";
 
 export const PROJECT = "ternent-postgres";
@@ -64,6 +65,20 @@ export interface WalgConfig {
     readonly compression: string;
     readonly uploadConcurrency: number;
     readonly downloadConcurrency: number;
+    /** The one retry policy of every WAL-G consumer (lib/walg-retry.ts). */
+    readonly retries: WalgRetries;
+}
+
+/** WAL-G's retries, bounded: every pod that runs wal-g gets the same settings (components/postgres.ts walgTuning). */
+export interface WalgRetries {
+    /** WALG_DOWNLOAD_FILE_RETRIES: rounds backup-fetch retries a file that failed (sleeping 1, 2, 4, 5, … min). */
+    readonly fileRetries: number;
+    /** WALG_S3_MAX_RETRIES: retries of one S3 request (connection errors, 5xx, throttling). */
+    readonly requestRetries: number;
+    /** The bound: the worst case below must not exceed it (seconds). */
+    readonly maxSeconds: number;
+    /** Worst-case wait of backup-fetch on one object that never reads, with these settings and walg.downloadConcurrency. */
+    readonly worstCase: FetchRetryWorstCase;
 }
 
 export interface SpacesConfig {
@@ -162,6 +177,11 @@ export interface StackConfig {
         readonly canaryIntervalSeconds?: number;
         /** verify.sh calls archiving unhealthy when the last archived WAL is older than this. */
         readonly verifyMaxArchiveAgeSeconds: number;
+        /**
+         * verify.sh calls archiving stalled when a completed WAL segment has waited longer than this to be
+         * archived (= archive_timeout: with the switch archive_timeout forces, a stall shows within 2 × it).
+         */
+        readonly verifyMaxReadyAgeSeconds: number;
         /** Object prefix of the current generation. */
         readonly currentPrefix: string;
     };
@@ -198,6 +218,9 @@ export const DEFAULTS = {
         compression: "lz4",
         uploadConcurrency: 4,
         downloadConcurrency: 4,
+        // backup-fetch gives up on an unreadable object after 7 min of sleeps (1 + 2 + 4) plus 4 × 25 s of
+        // request retries = 520 s worst case, instead of WAL-G's 67 minutes (15 rounds, 15 request retries).
+        retries: { fileRetries: 3, requestRetries: 5, maxSeconds: 600 },
     },
     spaces: { region: "fra1", prefix: "ternent-postgres", useExisting: false, drKeyPermission: "read" as KeyPermission },
     schedules: {
@@ -206,7 +229,8 @@ export const DEFAULTS = {
         restoreDrill: "0 5 * * *",
         pitrDrill: "0 6 1 * *",
         canary: "*/5 * * * *",
-        verify: "*/15 * * * *",
+        // Every minute: a stalled archiver is reported within ready-age limit (archive_timeout) + 60 s.
+        verify: "* * * * *",
     } as Required<Schedules>,
     retention: { daily: 7, weekly: 4, pitrDays: 7, weeklyDay: "sunday" as Weekday, dryRun: false },
     network: { apiPodSelector: { app: "ternent-api" } },
@@ -224,6 +248,10 @@ export const POLICY_MINIMUMS = {
     backupEverySeconds: 86_400,
     restoreDrillEverySeconds: 7 * 86_400,
     pitrDrillEverySeconds: 31 * 86_400,
+    /** verify's worst-case interval, in archive_timeouts (policy archive-stall-detection). */
+    verifyIntervalArchiveTimeouts: 2,
+    /** Worst-case retry wait of backup-fetch on one unreadable object, seconds (policy walg-retries-bounded). */
+    maxRetrySeconds: 900,
 };
 
 /** Names of the policies a warning refers to (pack ternent-postgres-recoverability, policy/policies/). */
@@ -237,14 +265,17 @@ export const POLICY_NAMES = {
     restoreDrill: "restore-drill-weekly",
     pitrDrill: "pitr-drill-monthly",
     drKey: "dr-read-only-key",
+    stall: "archive-stall-detection",
+    retries: "walg-retries-bounded",
 } as const;
 
-/** The policy that refuses a stack without this job (canary and verify are not policy-mandated). */
+/** The policy that refuses a stack without this job (the canary is not policy-mandated). */
 const JOB_POLICY: { readonly [J in JobName]?: string } = {
     backup: POLICY_NAMES.backupSchedule,
     retention: POLICY_NAMES.retentionJob,
     restoreDrill: POLICY_NAMES.restoreDrill,
     pitrDrill: POLICY_NAMES.pitrDrill,
+    verify: POLICY_NAMES.stall,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -650,8 +681,9 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
     const verifyMaxArchiveAgeSeconds = canaryIntervalSeconds !== undefined
         ? canaryIntervalSeconds + postgres.archiveTimeoutSeconds + 300
         : 3600 + postgres.archiveTimeoutSeconds;
+    const verifyMaxReadyAgeSeconds = postgres.archiveTimeoutSeconds;
 
-    policyWarnings(r, postgres, spaces, schedules, retention);
+    policyWarnings(r, postgres, walg, spaces, schedules, retention, verifyMaxReadyAgeSeconds);
 
     if (r.problems.length > 0) {
         throw new ConfigError(r.problems);
@@ -674,7 +706,7 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
         recovery,
         rollback,
         postgresPassword,
-        derived: { canaryIntervalSeconds, verifyMaxArchiveAgeSeconds, currentPrefix },
+        derived: { canaryIntervalSeconds, verifyMaxArchiveAgeSeconds, verifyMaxReadyAgeSeconds, currentPrefix },
         now: input.now,
     };
     return { config: deepFreeze(config), warnings: r.warnings };
@@ -762,7 +794,7 @@ function readPostgres(r: Reader, value: unknown): PostgresConfig {
 
 function readWalg(r: Reader, value: unknown): WalgConfig {
     const d = DEFAULTS.walg;
-    const o = r.object("walg", value, ["version", "url", "sha256", "installerImage", "compression", "uploadConcurrency", "downloadConcurrency"]) ?? {};
+    const o = r.object("walg", value, ["version", "url", "sha256", "installerImage", "compression", "uploadConcurrency", "downloadConcurrency", "retries"]) ?? {};
     const version = r.string("walg.version", o.version, d.version);
     if (!/^v\d+\.\d+\.\d+$/.test(version)) {
         r.problem("walg.version", version, "is not a pinned release: allowed is vMAJOR.MINOR.PATCH (e.g. v3.0.9), never latest");
@@ -792,7 +824,33 @@ function readWalg(r: Reader, value: unknown): WalgConfig {
     const compression = r.oneOf("walg.compression", o.compression, d.compression, ["lz4", "zstd", "lzma", "brotli", "none"]);
     const uploadConcurrency = r.integer("walg.uploadConcurrency", o.uploadConcurrency, d.uploadConcurrency, 1, 64);
     const downloadConcurrency = r.integer("walg.downloadConcurrency", o.downloadConcurrency, d.downloadConcurrency, 1, 64);
-    return { version, url, sha256, installerImage, compression, uploadConcurrency, downloadConcurrency };
+    const retries = readRetries(r, o.retries, downloadConcurrency);
+    return { version, url, sha256, installerImage, compression, uploadConcurrency, downloadConcurrency, retries };
+}
+
+/** walg.retries: the counts WAL-G gets and the bound their worst case must stay under. */
+function readRetries(r: Reader, value: unknown, downloadConcurrency: number): WalgRetries {
+    const d = DEFAULTS.walg.retries;
+    const o = r.object("walg.retries", value, ["fileRetries", "requestRetries", "maxSeconds"]) ?? {};
+    const before = r.problems.length;
+    const fileRetries = r.integer("walg.retries.fileRetries", o.fileRetries, d.fileRetries, 0, 15,
+        " (WALG_DOWNLOAD_FILE_RETRIES: rounds backup-fetch retries a failed file, sleeping 1, 2, 4, 5, 5, … minutes)");
+    const requestRetries = r.integer("walg.retries.requestRetries", o.requestRetries, d.requestRetries, 0, 15,
+        " (WALG_S3_MAX_RETRIES: retries of one S3 request)");
+    const maxSeconds = r.integer("walg.retries.maxSeconds", o.maxSeconds, d.maxSeconds, 60, 21_600,
+        " (seconds WAL-G may spend retrying one unreadable object; the restore Job runs at most 6 h)");
+    const worstCase = fetchRetryWorstCase({
+        fileRetries, requestRetries, downloadConcurrency,
+        minThrottleDelayMs: THROTTLE_DELAYS_MS.min, maxThrottleDelayMs: THROTTLE_DELAYS_MS.max,
+    });
+    if (r.problems.length === before && worstCase.seconds > maxSeconds) {
+        r.problems.push(`${r.key("walg.retries")} = ${show({ fileRetries, requestRetries, maxSeconds })} with ` +
+            `${r.key("walg.downloadConcurrency")} = ${downloadConcurrency} lets backup-fetch retry one unreadable object for up to ` +
+            `${worstCase.seconds} s (${worstCase.sleeps} rounds sleeping ${worstCase.sleepSeconds} s, ${worstCase.attempts} attempts × ` +
+            `${worstCase.requestWaitSeconds} s of request retries), more than maxSeconds = ${maxSeconds}: allowed are settings whose worst case ` +
+            `is at most maxSeconds (lower fileRetries, requestRetries or downloadConcurrency, or raise maxSeconds)`);
+    }
+    return { fileRetries, requestRetries, maxSeconds, worstCase };
 }
 
 function readSpaces(r: Reader, value: unknown, stack: string): SpacesConfig {
@@ -952,7 +1010,8 @@ function readRollback(r: Reader, value: unknown, generation: number, recovery: R
 }
 
 /** Values that work but fall below what the policy pack enforces: warn, name the policy, render anyway. */
-function policyWarnings(r: Reader, postgres: PostgresConfig, spaces: SpacesConfig, schedules: Schedules, retention: RetentionConfig): void {
+function policyWarnings(r: Reader, postgres: PostgresConfig, walg: WalgConfig, spaces: SpacesConfig, schedules: Schedules,
+    retention: RetentionConfig, verifyMaxReadyAgeSeconds: number): void {
     const below = (path: string, value: number, min: number, policy: string, what: string): void => {
         if (value < min) {
             r.warn(`${r.key(path)} = ${value} is below the policy minimum of ${min} ${what}: the policy pack refuses it (policy ${policy})`);
@@ -982,6 +1041,20 @@ function policyWarnings(r: Reader, postgres: PostgresConfig, spaces: SpacesConfi
     every("backup", POLICY_MINIMUMS.backupEverySeconds, "once a day", POLICY_NAMES.backupSchedule);
     every("restoreDrill", POLICY_MINIMUMS.restoreDrillEverySeconds, "once a week", POLICY_NAMES.restoreDrill);
     every("pitrDrill", POLICY_MINIMUMS.pitrDrillEverySeconds, "once a month", POLICY_NAMES.pitrDrill);
+    const verify = schedules.verify;
+    if (verify !== undefined) {
+        const worst = maxIntervalSeconds(parseCron(verify));
+        const bound = POLICY_MINIMUMS.verifyIntervalArchiveTimeouts * postgres.archiveTimeoutSeconds;
+        if (worst > bound) {
+            r.warn(`${r.key("schedules.verify")} = ${show(verify)} can wait ${worst} s between runs, more than ${POLICY_MINIMUMS.verifyIntervalArchiveTimeouts} × ` +
+                `${r.key("postgres.archiveTimeoutSeconds")} = ${bound} s: a stalled archiver that verify.sh sees within 2 × archive_timeout ` +
+                `(ready-age limit ${verifyMaxReadyAgeSeconds} s) is reported that much later; the policy pack refuses it (policy ${POLICY_NAMES.stall})`);
+        }
+    }
+    if (walg.retries.worstCase.seconds > POLICY_MINIMUMS.maxRetrySeconds) {
+        r.warn(`${r.key("walg.retries")} lets backup-fetch retry one unreadable object for up to ${walg.retries.worstCase.seconds} s, more than ` +
+            `${POLICY_MINIMUMS.maxRetrySeconds} s: the policy pack refuses it (policy ${POLICY_NAMES.retries})`);
+    }
     if (spaces.drKeyPermission !== "read") {
         r.warn(`${r.key("spaces.drKeyPermission")} = ${show(spaces.drKeyPermission)}: DR and the drills get a key that can change the backups; ` +
             `allowed by the policy pack is read only: it refuses this (policy ${POLICY_NAMES.drKey})`);

@@ -10,9 +10,6 @@ import { labelsFor } from "./labels";
 import { adoptOptions } from "./postgres";
 import { cronJobSpec, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES, walgEnvFrom } from "./pod";
 
-/** backup-fetch retries per file in a drill: a drill reports a broken backup within minutes. */
-export const DRILL_FETCH_RETRIES = "3";
-
 export interface DrillsArgs {
     /** Stack name (app.kubernetes.io/instance). */
     readonly stack: string;
@@ -84,9 +81,8 @@ export class Drills extends pulumi.ComponentResource {
                             ...(args.canaryIntervalSeconds !== undefined
                                 ? { TERNENT_CANARY_INTERVAL_SECONDS: String(args.canaryIntervalSeconds) } : {}),
                             ...(args.smokeSql !== "" ? { TERNENT_SMOKE_SQL: args.smokeSql } : {}),
-                            // backup-fetch retries a failed file 15 times with 1-5 minute sleeps by default, so a
-                            // wrong key or a corrupt object would hold a drill for an hour without a verdict.
-                            WALG_DOWNLOAD_FILE_RETRIES: DRILL_FETCH_RETRIES,
+                            // WAL-G's retry policy (walg.retries) comes with the DR walg ConfigMap, as for
+                            // every other WAL-G consumer.
                             ...env,
                         },
                         envFrom: walgEnvFrom(args.secretName, args.walgConfigMapName),

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { quotePgConf } from "../lib/pgconf";
 import { ANNOTATIONS, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
+import { retryEnv } from "../lib/walg-retry";
 import { PostgresConfig, WalgConfig } from "./config";
 import { labelsFor } from "./labels";
 import {
@@ -294,12 +295,19 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
     }
 }
 
-/** Non-secret WAL-G env (ConfigMap ternent-postgres-walg). */
+/**
+ * Non-secret WAL-G env: ConfigMap ternent-postgres-walg in both namespaces (the primary, backup and
+ * retention jobs, the drills) and the restore Job's literal env. The one place every WAL-G consumer
+ * gets its tuning and its retry policy (walg.retries; lib/walg-retry.ts) from.
+ */
 export function walgTuning(walg: WalgConfig): Record<string, string> {
     return {
         AWS_S3_FORCE_PATH_STYLE: "false",
         WALG_COMPRESSION_METHOD: walg.compression,
         WALG_UPLOAD_CONCURRENCY: String(walg.uploadConcurrency),
         WALG_DOWNLOAD_CONCURRENCY: String(walg.downloadConcurrency),
+        ...retryEnv(walg.retries.fileRetries, walg.retries.requestRetries),
+        // The bound the retries stay under (restore.sh names it in its verdict).
+        TERNENT_WALG_RETRY_MAX_SECONDS: String(walg.retries.maxSeconds),
     };
 }

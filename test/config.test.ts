@@ -299,6 +299,71 @@ describe("components/config", () => {
         });
     });
 
+    describe("walg.retries: one bounded retry policy for every WAL-G consumer", () => {
+        it("defaults to 3 backup-fetch rounds and 5 request retries, a 520 s worst case under the 600 s bound", () => {
+            const { config } = validate({});
+            const r = config.walg.retries;
+            assert.equal(r.fileRetries, 3);
+            assert.equal(r.requestRetries, 5);
+            assert.equal(r.maxSeconds, 600);
+            assert.equal(r.worstCase.seconds, 520);
+            assert.equal(r.worstCase.sleepSeconds, 420, "1 + 2 + 4 minutes");
+        });
+
+        it("merges walg.retries per field", () => {
+            const { config } = validate({ walg: { retries: { fileRetries: 2 } } });
+            assert.equal(config.walg.retries.fileRetries, 2);
+            assert.equal(config.walg.retries.requestRetries, 5);
+        });
+
+        it("refuses settings whose worst case exceeds maxSeconds, naming the key, the values and what is allowed", () => {
+            const msg = problemsOf({ walg: { retries: { fileRetries: 6, requestRetries: 5, maxSeconds: 600 } } });
+            assert.match(msg, /ternent-postgres:walg\.retries = \{"fileRetries":6,"requestRetries":5,"maxSeconds":600\} with ternent-postgres:walg\.downloadConcurrency = 4 lets backup-fetch retry one unreadable object for up to 1495 s/);
+            assert.match(msg, /more than maxSeconds = 600: allowed are settings whose worst case is at most maxSeconds/);
+        });
+
+        it("counts the concurrency halvings: downloadConcurrency 64 sleeps 6 rounds even with fileRetries 0", () => {
+            const msg = problemsOf({ walg: { downloadConcurrency: 64, retries: { fileRetries: 0 } } });
+            assert.match(msg, /downloadConcurrency = 64 lets backup-fetch retry one unreadable object for up to 1495 s \(6 rounds sleeping 1320 s, 7 attempts × 25 s of request retries\)/);
+        });
+
+        it("refuses counts outside 0..15 and a bound outside 60..21600, naming the key and the value", () => {
+            const msg = problemsOf({ walg: { retries: { fileRetries: -1, requestRetries: "many", maxSeconds: 30, retry: 1 } } });
+            assert.match(msg, /ternent-postgres:walg\.retries\.fileRetries = -1 is not allowed: must be an integer from 0 to 15/);
+            assert.match(msg, /ternent-postgres:walg\.retries\.requestRetries = "many" is not allowed: must be an integer from 0 to 15/);
+            assert.match(msg, /ternent-postgres:walg\.retries\.maxSeconds = 30 is not allowed: must be an integer from 60 to 21600/);
+            assert.match(msg, /ternent-postgres:walg\.retries\.retry = 1 is not a known field of ternent-postgres:walg\.retries/);
+        });
+
+        it("warns when the worst case is above what the policy pack allows (900 s), even under a raised maxSeconds", () => {
+            const { config, warnings } = validate({ walg: { retries: { fileRetries: 5, maxSeconds: 3600 } } });
+            assert.equal(config.walg.retries.worstCase.seconds, 1170);
+            assert.ok(warnings.some((w) => w.startsWith("ternent-postgres:walg.retries lets backup-fetch retry one unreadable object for up to 1170 s") &&
+                w.endsWith(`(policy ${POLICY_NAMES.retries})`)), warnings.join("\n"));
+        });
+    });
+
+    describe("the verify schedule against the stall bound (2 × archive_timeout)", () => {
+        it("derives verify's ready-age limit from archiveTimeoutSeconds", () => {
+            assert.equal(validate({ postgres: { archiveTimeoutSeconds: 45 } }).config.derived.verifyMaxReadyAgeSeconds, 45);
+        });
+
+        it("warns when verify runs too rarely to report a stall within 2 × archive_timeout", () => {
+            const { warnings } = validate({ schedules: { ...DEFAULTS.schedules, verify: "*/15 * * * *" } });
+            assert.ok(warnings.some((w) => w.startsWith('ternent-postgres:schedules.verify = "*/15 * * * *" can wait 900 s between runs') &&
+                w.includes("2 × ternent-postgres:postgres.archiveTimeoutSeconds = 120 s") && w.endsWith(`(policy ${POLICY_NAMES.stall})`)), warnings.join("\n"));
+            assert.ok(!validate({ schedules: { ...DEFAULTS.schedules, verify: "*/2 * * * *" } }).warnings.some((w) => w.includes(POLICY_NAMES.stall)),
+                "every 2 minutes is 2 × 60 s");
+        });
+
+        it("warns when verify is off, naming the policy", () => {
+            const schedules: Record<string, string> = { ...DEFAULTS.schedules };
+            delete schedules.verify;
+            const { warnings } = validate({ schedules });
+            assert.ok(warnings.some((w) => w.startsWith("ternent-postgres:schedules.verify is not set") && w.includes(`policy ${POLICY_NAMES.stall}`)), warnings.join("\n"));
+        });
+    });
+
     describe("recovery", () => {
         it("refuses a recovery block without a new data generation", () => {
             const msg = problemsOf({ recovery: { target: "latest" } });

@@ -10,7 +10,7 @@ describe("components/backups (Backups)", () => {
     it("creates the backup, retention, canary and verify CronJobs in backend with their schedules", async () => {
         const run = await stackRun("prod");
         for (const [name, schedule] of [["ternent-postgres-backup", "0 2 * * *"], ["ternent-postgres-retention", "30 3 * * *"],
-            ["ternent-postgres-canary", "*/5 * * * *"], ["ternent-postgres-verify", "*/15 * * * *"]]) {
+            ["ternent-postgres-canary", "*/5 * * * *"], ["ternent-postgres-verify", "* * * * *"]]) {
             const spec = findK8s(run, "CronJob", name, NS).inputs.spec as Any;
             assert.equal(spec.schedule, schedule, name);
             assert.equal(spec.timeZone, "Etc/UTC", name);
@@ -63,6 +63,17 @@ describe("components/backups (Backups)", () => {
         const verify = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-verify", NS)).containers[0] as Any);
         assert.equal(verify.TERNENT_ARCHIVE_TIMEOUT_SECONDS, "60");
         assert.equal(verify.TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS, String(300 + 60 + 300));
+        assert.equal(verify.TERNENT_VERIFY_MAX_READY_AGE_SECONDS, "60", "a segment waiting longer than archive_timeout is a stall");
+    });
+
+    it("derives verify's ready-age limit from archiveTimeoutSeconds and keeps a per-minute verify from piling up", async () => {
+        const run = await runWith({ postgres: { archiveTimeoutSeconds: 30 } });
+        const job = findK8s(run, "CronJob", "ternent-postgres-verify", NS);
+        assert.equal(envOf(podSpecOf(job).containers[0] as Any).TERNENT_VERIFY_MAX_READY_AGE_SECONDS, "30");
+        const spec = job.inputs.spec as Any;
+        assert.equal(spec.schedule, "* * * * *");
+        assert.ok(spec.startingDeadlineSeconds <= 60, "a run that could not start is replaced by the next one");
+        assert.ok(spec.jobTemplate.spec.activeDeadlineSeconds < 120, "a hung run blocks at most one more (concurrencyPolicy Forbid)");
     });
 
     it("installs the pinned WAL-G in every WAL-G job", async () => {

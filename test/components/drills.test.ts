@@ -18,6 +18,8 @@ describe("components/drills (Drills)", () => {
 
     it("runs the drills with the DR Secret, a scratch emptyDir and the env of the contract", async () => {
         const run = await runWith({ schedules: { ...DEFAULTS.schedules, canary: "*/10 * * * *" }, postgres: { archiveTimeoutSeconds: 30 } });
+        const walg = findK8s(run, "ConfigMap", "ternent-postgres-walg", DR).inputs.data as Any;
+        assert.equal(walg.WALG_DOWNLOAD_FILE_RETRIES, "3", "a broken backup fails a drill in minutes, not an hour");
         for (const name of ["ternent-postgres-restore-drill", "ternent-postgres-pitr-drill"]) {
             const pod = podSpecOf(findK8s(run, "CronJob", name, DR)) as Any;
             const main = pod.containers[0];
@@ -28,7 +30,8 @@ describe("components/drills (Drills)", () => {
             assert.equal(env.TERNENT_ARCHIVE_TIMEOUT_SECONDS, "30");
             assert.equal(env.PGUSER, "ternent");
             assert.equal(env.PGDATABASE, "ternent");
-            assert.equal(env.WALG_DOWNLOAD_FILE_RETRIES, "3", "a broken backup fails a drill in minutes, not an hour");
+            // The retry policy comes with the DR walg ConfigMap (components/postgres.test.ts checks every consumer).
+            assert.equal(env.WALG_DOWNLOAD_FILE_RETRIES, undefined, "no drill-only retry setting next to the common policy");
             const work = (main.volumeMounts as Any[]).find((m) => m.mountPath === "/ternent/work")!;
             assert.ok((pod.volumes as Any[]).find((v) => v.name === work.name)!.emptyDir, name);
             assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), `${name} mounts no PVC`);

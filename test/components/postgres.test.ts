@@ -5,7 +5,7 @@ import { parsePgConf } from "../../lib/pgconf";
 import { SCRIPTS_DIR } from "../../components/scripts";
 import { parseQuantity } from "../../components/config";
 import {
-    byType, containersOf, dependsOn, envOf, findK8s, k8sObjects, metaOf, podSpecOf, runWith, stackRun, workloads,
+    byType, containersOf, dependsOn, envOf, findAllK8s, findK8s, k8sObjects, metaOf, podSpecOf, runWith, stackRun, workloads,
 } from "./helpers";
 
 const NS = "backend";
@@ -92,11 +92,49 @@ describe("components/postgres (Postgres)", () => {
         }
     });
 
-    it("sets the non-secret WAL-G tuning in ConfigMap ternent-postgres-walg", async () => {
+    it("sets the non-secret WAL-G tuning and the retry policy in ConfigMap ternent-postgres-walg", async () => {
         const run = await runWith({ walg: { compression: "zstd", uploadConcurrency: 2 } });
         assert.deepEqual(findK8s(run, "ConfigMap", "ternent-postgres-walg", NS).inputs.data, {
             AWS_S3_FORCE_PATH_STYLE: "false", WALG_COMPRESSION_METHOD: "zstd", WALG_UPLOAD_CONCURRENCY: "2", WALG_DOWNLOAD_CONCURRENCY: "4",
+            WALG_DOWNLOAD_FILE_RETRIES: "3", WALG_S3_MAX_RETRIES: "5", WALG_S3_MIN_THROTTLING_RETRY_DELAY: "500",
+            WALG_S3_MAX_THROTTLING_RETRY_DELAY: "10000", TERNENT_WALG_RETRY_MAX_SECONDS: "600",
         });
+    });
+
+    it("gives every container that runs WAL-G the same retry policy from walg.retries (primary, jobs, drills, restore Job)", async () => {
+        const retries = { fileRetries: 2, requestRetries: 4, maxSeconds: 700 };
+        const run = await runWith({ walg: { retries }, dataGeneration: 1, recovery: { target: "latest" } });
+        const expected = {
+            WALG_DOWNLOAD_FILE_RETRIES: "2", WALG_S3_MAX_RETRIES: "4", WALG_S3_MIN_THROTTLING_RETRY_DELAY: "500",
+            WALG_S3_MAX_THROTTLING_RETRY_DELAY: "10000", TERNENT_WALG_RETRY_MAX_SECONDS: "700",
+        };
+        const configMaps = new Map(findAllK8s(run, "ConfigMap").map((c) => [`${metaOf(c).namespace}/${metaOf(c).name}`, (c.inputs.data ?? {}) as Any]));
+        const secrets = new Map(findAllK8s(run, "Secret").map((c) => [`${metaOf(c).namespace}/${metaOf(c).name}`, (c.inputs.stringData ?? {}) as Any]));
+        const seen: string[] = [];
+        for (const w of workloads(run)) {
+            const ns = metaOf(w).namespace!;
+            for (const c of containersOf(w)) {
+                // The container's effective env: envFrom sources, then literal values.
+                const env: Record<string, string> = {};
+                for (const from of (c.envFrom ?? []) as Any[]) {
+                    Object.assign(env, from.configMapRef ? configMaps.get(`${ns}/${from.configMapRef.name}`) : secrets.get(`${ns}/${from.secretRef.name}`));
+                }
+                Object.assign(env, envOf(c));
+                if (env.WALG_S3_PREFIX === undefined) {
+                    assert.equal(env.WALG_DOWNLOAD_FILE_RETRIES, undefined, `${metaOf(w).name}/${c.name} does not run WAL-G`);
+                    continue;
+                }
+                seen.push(`${ns}/${metaOf(w).name}/${c.name}`);
+                for (const [k, v] of Object.entries(expected)) {
+                    assert.equal(env[k], v, `${k} of ${ns}/${metaOf(w).name}/${c.name}`);
+                }
+            }
+        }
+        assert.deepEqual(seen.sort(), [
+            "backend-dr/ternent-postgres-pitr-drill/pitr-drill", "backend-dr/ternent-postgres-restore-drill/restore-drill",
+            "backend/ternent-postgres-backup-g1/backup", "backend/ternent-postgres-backup/backup", "backend/ternent-postgres-restore-g1/restore",
+            "backend/ternent-postgres-retention/retention", "backend/ternent-postgres/postgres",
+        ]);
     });
 
     it("runs one replica with the claim template kept on delete and scale-down", async () => {
