@@ -1,0 +1,102 @@
+// Shared by the control-plane tests: render a stack (optionally with config overrides) and read its
+// objects, start a control plane with the namespaces the program expects to exist, and wait for what
+// the controllers create.
+
+import { flattenStackConfig, loadStackFile, runProgram, stackFilePath } from "../../tools/harness";
+import { renderRun, renderStack } from "../../tools/render";
+import { ControlPlane } from "../../tools/controlplane/cluster";
+import { existingNamespaces, renderedObjects, RenderedObject } from "../../tools/controlplane/apply";
+import * as yaml from "js-yaml";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Fixed clock of the renders (config validation reads it through TERNENT_NOW). */
+export const NOW = "2025-06-15T12:00:00Z";
+
+/** The field manager the tests apply with (the provider's are `pulumi-kubernetes-<random>`). */
+export const FIELD_MANAGER = "pulumi-kubernetes-controlplanetest";
+
+export interface StackRender {
+    readonly objects: RenderedObject[];
+    readonly patches: string[];
+}
+
+/** `npm run render -- --stack <stack>` (tools/render.ts renderStack, into a temp dir removed afterwards). */
+export async function renderStackFile(stack: string): Promise<StackRender> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-cp-render-"));
+    const saved = process.env.TERNENT_NOW;
+    process.env.TERNENT_NOW = NOW;
+    try {
+        const rendered = await renderStack(stack, dir);
+        if (rendered.problems.length > 0) throw new Error(`render of ${stack} has schema problems: ${JSON.stringify(rendered.problems)}`);
+        return renderedObjects(rendered);
+    } finally {
+        if (saved === undefined) delete process.env.TERNENT_NOW;
+        else process.env.TERNENT_NOW = saved;
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Renders a stack file of the repository with `overrides` (keys without the project prefix, values
+ * as in a stack file) replacing whole top-level keys, as renderStack would render that stack file.
+ */
+export async function renderStackObjects(stack: string, overrides: Record<string, unknown> = {}): Promise<StackRender> {
+    const base = loadStackFile(stackFilePath(stack));
+    const extra = flattenStackConfig(overrides);
+    const config = { ...base.config, ...extra.config };
+    const secretKeys = [...new Set([...base.secretKeys.filter((k) => !(k in extra.config)), ...extra.secretKeys])];
+    const run = await runProgram({ stack, now: NOW, config, secretKeys });
+    const rendered = renderRun(run, secretKeys);
+    if (rendered.problems.length > 0) throw new Error(`render of ${stack} has schema problems: ${JSON.stringify(rendered.problems)}`);
+    return renderedObjects(rendered);
+}
+
+/** The stack file's value of one key (without the project prefix), parsed. */
+export function stackValue(stack: string, key: string): unknown {
+    const doc = yaml.load(fs.readFileSync(stackFilePath(stack), "utf8")) as { config?: Record<string, unknown> };
+    return doc.config?.[`ternent-postgres:${key}`];
+}
+
+/** A control plane with the namespaces the objects need but the program does not create. */
+export function startFor(objects: readonly RenderedObject[]): Promise<ControlPlane> {
+    return ControlPlane.start({ namespaces: existingNamespaces(objects) });
+}
+
+/**
+ * Waits until the Job has a pod, or the Job controller reports that it could not create one (Pod
+ * Security and the other admission plugins refuse with a FailedCreate event). Returns the pod names
+ * or throws with the controller's message.
+ */
+export async function podsOfJob(cp: ControlPlane, namespace: string, job: string, timeoutMs = 90_000): Promise<string[]> {
+    let pods: string[] = [];
+    let refused: string | undefined;
+    await cp.waitFor(`a pod of job ${namespace}/${job}`, async () => {
+        const list = await cp.must("GET", `/api/v1/namespaces/${namespace}/pods`, { query: { labelSelector: `batch.kubernetes.io/job-name=${job}` } });
+        pods = (list.body.items as { metadata: { name: string } }[]).map((p) => p.metadata.name);
+        if (pods.length > 0) return true;
+        const events = await cp.must("GET", `/api/v1/namespaces/${namespace}/events`, { query: { fieldSelector: `involvedObject.name=${job},reason=FailedCreate` } });
+        const msgs = (events.body.items as { message: string }[]).map((e) => e.message);
+        if (msgs.length > 0) {
+            refused = msgs.join("; ");
+            return true;
+        }
+        return false;
+    }, timeoutMs);
+    if (refused) throw new Error(`job ${namespace}/${job} could not create its pod: ${refused}`);
+    return pods;
+}
+
+/**
+ * What Pod Security would say about the namespace's existing pods under `restricted`: a server-side
+ * dry run of the enforce label (the API server answers with one warning per violating pod set).
+ */
+export async function restrictedFindings(cp: ControlPlane, namespace: string): Promise<string[]> {
+    const r = await cp.must("PATCH", `/api/v1/namespaces/${namespace}`, {
+        body: { metadata: { labels: { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" } } },
+        contentType: "application/merge-patch+json",
+        query: { dryRun: "All" },
+    });
+    return r.warnings;
+}
