@@ -73,10 +73,11 @@ export class DisasterRecovery extends pulumi.ComponentResource {
             data: walgTuning(args.walg),
         }, { parent: this });
 
-        // Nothing connects to a drill: deny all ingress in the namespace.
+        // Nothing connects to a drill: deny all ingress in the namespace (policyTypes Ingress and no rule;
+        // an explicit `ingress: []` is not stored by the API server, so every apply would change it again).
         const policy = new k8s.networking.v1.NetworkPolicy(`${name}-deny-ingress`, {
             metadata: meta(NAMES.drNetworkPolicy),
-            spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [] },
+            spec: { podSelector: {}, policyTypes: ["Ingress"] },
         }, { parent: this });
 
         this.secretName = NAMES.backupSecret;
