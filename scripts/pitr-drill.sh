@@ -8,6 +8,10 @@
 #      a missing segment before T fails loudly, naming it
 #   3. smoke-checks.sh, then canary accuracy: the newest canary row must be <= T and
 #      >= T - (TERNENT_CANARY_INTERVAL_SECONDS + TERNENT_ARCHIVE_TIMEOUT_SECONDS + slack)
+#   3b. where replay stopped, proven against this drill's own T (restore-plan.pl replay): the restored
+#      server's last replayed commit (pg_last_xact_replay_timestamp(), as restore.sh reports it) is <= T
+#      and PostgreSQL stopped before a commit after T. The canary alone cannot see an overshoot shorter
+#      than its interval (5 minutes in prod); this check sees one of a microsecond.
 #   4. wal-g wal-verify integrity timeline --json for the backup's WAL up to where replay stopped (up to
 #      the end of the archive when recovery failed); MISSING_LOST segments are reported by name. Its
 #      exit code is 0 even on FAILURE, so the JSON is parsed.
@@ -20,8 +24,9 @@
 #   TERNENT_WORKDIR, TERNENT_SMOKE_SQL, PGUSER, PGDATABASE, TERNENT_RESTORE_TIMEOUT_SECONDS,
 #   TERNENT_DRILL_KEEP, TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*
 # Output: one JSON verdict line {"drill":"pitr","ok","target","window","backup","rtoSeconds",
-#   "checks":{restore,connect,catalog,canary,smokeSql,canaryAccuracy,walIntegrity},"newestCanary",
-#   "canaryLagSeconds","lostSegments":[…],"missingSegment","reason","restore":{…}}.
+#   "checks":{restore,backupReadable,connect,catalog,canary,smokeSql,canaryAccuracy,replayStop,walIntegrity},"newestCanary",
+#   "canaryLagSeconds","lastReplayedCommit","replayStoppedBefore","replay":{…},"lostSegments":[…],
+#   "missingSegment","fallback","reason","restore":{…}}.
 # Exit codes: 0 drill passed; 1 drill failed; 2 bad input/config.
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
@@ -51,7 +56,7 @@ verdict() { # verdict FIELD=... (json_line arguments): print, log and exit
     printf '%s\n' "$line"
     passed=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{ok} ? "true" : "false"' "$line")
     if [ "$passed" = true ]; then
-        log "PITR drill PASSED: target $target, RTO ${rto}s, newest canary ${canary_lag}s before T"
+        log "PITR drill PASSED: target $target, RTO ${rto}s, last replayed commit $(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{lastReplayedCommit} // "none"' "$line"), newest canary ${canary_lag}s before T"
         exit 0
     fi
     die 1 "PITR drill FAILED: $(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{reason}' "$line")"
@@ -87,6 +92,20 @@ if [ "$rc" -eq 0 ]; then
 fi
 canary_lag=$(perl -MJSON::PP -e 'my $v = (eval { decode_json($ARGV[0]) } // {})->{lag_seconds}; print defined $v ? $v : ""' "$canary_json")
 
+# A backup-fetch failure is a finding even when restore.sh fell back to an older backup.
+readable=$(perl -MJSON::PP -e 'my $r = eval { decode_json($ARGV[0]) }; print !$r ? "skipped" : @{ $r->{fetchFailures} // [] } ? "fail" : "pass"' "$restore_json")
+
+# --- 3b. where replay stopped, against this drill's T (not the target restore.sh was given) ----------
+replay_json='{}'
+replay_stop=fail
+if [ "$rc" -eq 0 ]; then
+    if replay_json=$(plan replay "$target" "$(rfield recovery.last_replayed_commit)" "$(rfield recovery.stopped)" 2>/dev/null); then
+        replay_stop=pass
+    fi
+elif [ -n "$(rfield replay.reason)" ]; then
+    replay_json=$(perl -MJSON::PP -e 'print encode_json(decode_json($ARGV[0])->{replay})' "$restore_json")
+fi
+
 # --- 4. WAL integrity from the backup up to where replay stopped (or the end of the archive) -------
 verify_json='{}'
 integrity=skipped
@@ -118,22 +137,28 @@ checks=$(perl -MJSON::PP -e '
     my ($smoke, %extra) = @ARGV;
     my $s = decode_json($smoke);
     print JSON::PP->new->canonical->encode({ %{ $s->{checks} // {} }, %extra });
-' "$smoke_json" restore "$restore_status" canaryAccuracy "$accuracy" walIntegrity "$integrity")
+' "$smoke_json" restore "$restore_status" backupReadable "$readable" canaryAccuracy "$accuracy" replayStop "$replay_stop" walIntegrity "$integrity")
 reason=$(perl -MJSON::PP -e '
-    my ($checks, $restore, $smoke, $canary, $verify) = map { eval { decode_json($_) } // {} } @ARGV;
+    my ($checks, $restore, $smoke, $canary, $verify, $replay) = map { eval { decode_json($_) } // {} } @ARGV;
     my @r;
+    push @r, "the backup chosen for T could not be read, restored the older $restore->{fallback}{to} instead: $restore->{fallback}{reason}" if $restore->{fallback};
     push @r, $restore->{reason} if $restore->{reason};
     push @r, map { "$_: $smoke->{errors}{$_}" } sort keys %{ $smoke->{errors} // {} };
     push @r, "canary: $canary->{reason}" if $canary->{reason} && $checks->{canaryAccuracy} eq "fail";
+    push @r, "replay: $replay->{reason}" if $replay->{reason} && $checks->{replayStop} eq "fail" && !$restore->{reason};
     push @r, "wal-verify: integrity $verify->{integrity}, lost " . join(", ", @{ $verify->{lost} }) if $verify->{lost} && @{ $verify->{lost} };
     push @r, $verify->{error} if $verify->{error};
     push @r, "check $_ failed" for grep { $checks->{$_} eq "fail" && !@r } sort keys %$checks;
     print join("; ", @r);
-' "$checks" "$restore_json" "$smoke_json" "$canary_json" "$verify_json")
+' "$checks" "$restore_json" "$smoke_json" "$canary_json" "$verify_json" "$replay_json")
 ok=$(perl -MJSON::PP -e 'my $c = decode_json($ARGV[0]); print((grep { $_ eq "fail" } values %$c) ? "false" : "true")' "$checks")
 [ "$restore_status" = pass ] || ok=false
 lost=$(perl -MJSON::PP -e 'print encode_json((eval { decode_json($ARGV[0]) } // {})->{lost} // [])' "$verify_json")
 verdict ok:="$ok" target="$target" window:="$window_json" backup="$backup" rtoSeconds:="$rto" \
     checks:="$checks" newestCanary:="$(perl -MJSON::PP -e 'print encode_json([decode_json($ARGV[0])->{newestCanary}]) =~ s/^\[|\]$//gr' "$smoke_json")" \
-    canaryLagSeconds:="$canary_lag" maxCanaryLagSeconds:="$max_lag" lostSegments:="$lost" \
+    canaryLagSeconds:="$canary_lag" maxCanaryLagSeconds:="$max_lag" \
+    lastReplayedCommit="$(rfield recovery.last_replayed_commit)" \
+    replayStoppedBefore="$(perl -MJSON::PP -e 'print((eval { decode_json($ARGV[0]) } // {})->{stopped_at} // "")' "$replay_json")" \
+    replay:="$replay_json" fallback:="$(perl -MJSON::PP -e 'my $f = (eval { decode_json($ARGV[0]) } // {})->{fallback}; print $f ? encode_json($f) : ""' "$restore_json")" \
+    lostSegments:="$lost" \
     missingSegment="$(rfield missingSegment)" walVerify:="$verify_json" reason="$reason" restore:="$restore_json"

@@ -27,6 +27,19 @@
 #   restore-plan.pl lsn-after SEGMENT [N] -> {"lsn":"X/Y"}: the LSN just past a segment, or N segments
 #       further (for wal-verify --lsn)
 #   restore-plan.pl time RFC3339   -> {"time":"<UTC, +00>","epoch":seconds} (validation and normalisation)
+#   restore-plan.pl fallback TARGET FAILED WAL_SHOW_FILE
+#       stdin: `wal-g backup-list --detail --json`; FAILED: the backups that could not be read (comma-
+#       separated); WAL_SHOW_FILE: `wal-g wal-show --detailed-json` output. The backup to restore instead:
+#       the newest finished backup older than every failed one (and finished before T for a time target)
+#       on the failed backup's timeline whose WAL is unbroken from its start segment up to the failed
+#       backup's start segment (from there on the restore needs the WAL the failed backup needed anyway).
+#       A named target has no fallback. -> as choose, plus {"fallback_from","skipped":[{backup,reason}]}
+#   restore-plan.pl replay TARGET LAST_COMMIT STOPPED
+#       Where PITR replay stopped, proven: LAST_COMMIT (pg_last_xact_replay_timestamp() of the restored
+#       server, "" when no commit was replayed) must be <= TARGET, and STOPPED (PostgreSQL's log line
+#       "recovery stopping before|after commit|abort of transaction N, time X") must name the first
+#       record after TARGET (before: X > TARGET) or one exactly at it (after: X = TARGET).
+#       -> {"ok","target","last_replayed_commit","stopped_at","stopped","reason"}
 #
 # Exit codes: 0 decided (for canary/wal-verify/gap: check passed); 1 no answer or check failed
 #   (e.g. no backup finished before T, empty window, lost segments, gap); 2 bad input.
@@ -214,12 +227,107 @@ sub gap {
     exit($gap ? 1 : 0);
 }
 
+sub fallback {
+    my ($target, $failed_arg, $show_file) = @_;
+    fail(2, 'usage: fallback TARGET FAILED[,FAILED...] WAL_SHOW_FILE') unless defined $show_file && defined $failed_arg && $failed_arg ne '';
+    my $list = read_json('wal-g backup-list --detail --json output');
+    fail(2, 'backup list is not a JSON array') unless ref $list eq 'ARRAY';
+    open(my $fh, '<', $show_file) or fail(2, "cannot read $show_file: $!");
+    my $show = eval { local $/; $json->decode(<$fh>) };
+    fail(2, "$show_file is not wal-g wal-show --detailed-json output") unless ref $show eq 'ARRAY';
+    my ($kind, $t);
+    if (lc $target eq 'latest') {
+        $kind = 'latest';
+    } elsif ($target =~ /^base_[0-9A-F]{24}/) {
+        fail(1, "the target names backup $target: a restore of a named backup has no other backup to fall back to");
+    } else {
+        $t = parse_time($target);
+        fail(2, "fallback: target '$target' is neither latest, a backup name nor an RFC 3339 time with a zone") unless defined $t;
+        $kind = 'time';
+    }
+    my %failed = map { $_ => 1 } split /,/, $failed_arg;
+    my @failed = grep { $failed{ $_->{backup_name} } } @$list;
+    fail(2, "fallback: the failed backup(s) $failed_arg are not in the backup list") unless @failed == keys %failed;
+    # The first backup the restore chose: its WAL is what the restore needed from its start on.
+    my ($first) = sort { (finish_us($b) // 0) <=> (finish_us($a) // 0) } @failed;
+    my $oldest_failed = (sort { $a <=> $b } map { finish_us($_) // 0 } @failed)[0];
+    my ($tli, $upto) = (seg_tli($first->{wal_file_name}), seg_no($first->{wal_file_name}));
+    my ($tl) = grep { $_->{id} == $tli } @$show;
+    my @missing = $tl ? map { seg_no($_) } @{ $tl->{missing_segments} // [] } : ();
+    my (@skipped, $pick);
+    my @older = sort { finish_us($b) <=> finish_us($a) || $b->{backup_name} cmp $a->{backup_name} }
+        grep { my $f = finish_us($_); !$failed{ $_->{backup_name} } && defined $f && $f < $oldest_failed && (!defined $t || $f < $t) } @$list;
+    for my $c (@older) {
+        my $name = $c->{backup_name};
+        if (($c->{wal_file_name} // '') !~ /^[0-9A-F]{24}$/) {
+            push @skipped, { backup => $name, reason => 'no wal_file_name in the backup list' };
+        } elsif (seg_tli($c->{wal_file_name}) != $tli) {
+            push @skipped, { backup => $name, reason => sprintf('timeline %d, the failed backup is on timeline %d', seg_tli($c->{wal_file_name}), $tli) };
+        } elsif (!$tl) {
+            push @skipped, { backup => $name, reason => "wal-show lists no timeline $tli" };
+        } elsif (my @gap = grep { $_ >= seg_no($c->{wal_file_name}) && $_ < $upto } @missing) {
+            my %miss = map { seg_no($_) => $_ } @{ $tl->{missing_segments} };
+            push @skipped, { backup => $name, reason => 'WAL missing between it and ' . $first->{backup_name} . ': ' . join(', ', map { $miss{$_} } @gap) };
+        } else {
+            $pick = $c;
+            last;
+        }
+    }
+    if (!$pick) {
+        my $why = @older ? join('; ', map { "$_->{backup}: $_->{reason}" } @skipped)
+            : 'no finished backup is older than ' . join(', ', sort keys %failed) . (defined $t ? " and finished before $target" : '');
+        print STDERR "restore-plan: no backup to fall back to: $why\n";
+        out({ fallback_from => $first->{backup_name}, skipped => \@skipped });
+        exit 1;
+    }
+    my %o = map { $_ => $pick->{$_} } grep { exists $pick->{$_} } qw(backup_name start_time finish_time wal_file_name start_lsn finish_lsn is_permanent pg_version compressed_size uncompressed_size);
+    $o{target} = $target;
+    $o{target_kind} = $kind;
+    $o{target_time} = fmt_time($t) if defined $t;
+    $o{fallback_from} = $first->{backup_name};
+    $o{skipped} = \@skipped;
+    out(\%o);
+}
+
+sub replay {
+    my ($target_s, $last_s, $stopped) = @_;
+    my $target = parse_time($target_s);
+    fail(2, "replay: TARGET '" . ($target_s // '') . "' is not an RFC 3339 time") unless defined $target;
+    $last_s //= '';
+    $stopped //= '';
+    my $last = $last_s eq '' ? undef : parse_time($last_s);
+    fail(2, "replay: LAST_COMMIT '$last_s' is not an RFC 3339 time") if $last_s ne '' && !defined $last;
+    my ($how, $stop_s) = $stopped =~ /recovery stopping (before|after) (?:commit|abort) of transaction \d+, time (.+?)\s*$/;
+    my $stop = defined $stop_s ? parse_time($stop_s) : undef;
+    my @why;
+    push @why, 'replay went past the target: the last replayed commit is at ' . fmt_time($last) . ', after ' . fmt_time($target)
+        if defined $last && $last > $target;
+    if (!defined $how) {
+        push @why, 'PostgreSQL logged no "recovery stopping before|after commit ... time ..." line: where replay stopped is not proven'
+            . ($stopped ne '' ? " (it logged: $stopped)" : '');
+    } elsif (!defined $stop) {
+        push @why, "cannot read the time in \"$stopped\"";
+    } elsif ($how eq 'before' && $stop <= $target) {
+        push @why, 'replay stopped before a commit at ' . fmt_time($stop) . ', not after the target ' . fmt_time($target) . ': commits up to the target may be missing';
+    } elsif ($how eq 'after' && $stop != $target) {
+        push @why, 'replay stopped after a commit at ' . fmt_time($stop) . ', not at the target ' . fmt_time($target);
+    }
+    my $ok = @why ? 0 : 1;
+    out({ ok => $ok ? JSON::PP::true : JSON::PP::false, target => fmt_time($target),
+          last_replayed_commit => defined $last ? fmt_time($last) : undef, stopped_at => defined $stop ? fmt_time($stop) : undef,
+          stopped => $stopped eq '' ? undef : $stopped, reason => @why ? join('; ', @why) : 'replay stopped at the target' });
+    print STDERR 'restore-plan: ' . join('; ', @why) . "\n" unless $ok;
+    exit($ok ? 0 : 1);
+}
+
 my $cmd = shift @ARGV // '';
 if ($cmd eq 'choose') { choose(@ARGV); }
 elsif ($cmd eq 'window') { window(@ARGV); }
 elsif ($cmd eq 'wal-verify') { wal_verify(); }
 elsif ($cmd eq 'canary') { canary(@ARGV); }
 elsif ($cmd eq 'gap') { gap(@ARGV); }
+elsif ($cmd eq 'fallback') { fallback(@ARGV); }
+elsif ($cmd eq 'replay') { replay(@ARGV); }
 elsif ($cmd eq 'lsn-after') {
     my ($seg, $more) = ($ARGV[0] // '', $ARGV[1] // 0);
     fail(2, "lsn-after: '$seg' is not a WAL segment name (24 hex digits)") unless $seg =~ /^[0-9A-F]{24}$/;
@@ -232,4 +340,4 @@ elsif ($cmd eq 'time') {
     fail(2, "'" . ($ARGV[0] // '') . "' is not an RFC 3339 time with a zone (e.g. 2026-01-31T12:00:00Z)") unless defined $t;
     out({ time => fmt_time($t), epoch => seconds($t) });
 }
-else { fail(2, "unknown command '$cmd' (choose | window | wal-verify | canary | gap | lsn-after | time)"); }
+else { fail(2, "unknown command '$cmd' (choose | window | wal-verify | canary | gap | lsn-after | time | fallback | replay)"); }

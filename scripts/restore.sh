@@ -3,7 +3,14 @@
 # PostgreSQL up on it, promoted. The shared core of restore-drill.sh, pitr-drill.sh and the recovery
 # Job ternent-postgres-restore-g<N>.
 #   1. choose the base backup (restore-plan.pl choose): latest | the named one | newest finished before T
-#   2. wal-g backup-fetch into PGDATA (refused unless PGDATA is missing or empty: never overwrites data)
+#   2. wal-g backup-fetch into PGDATA (refused unless PGDATA is missing or empty: never overwrites data).
+#      WAL-G retries an unreadable object as walg.retries allows (WALG_DOWNLOAD_FILE_RETRIES,
+#      WALG_S3_MAX_RETRIES from the walg ConfigMap / env; at most TERNENT_WALG_RETRY_MAX_SECONDS of
+#      retrying), then fails naming the objects. When the chosen backup cannot be read, restore.sh falls
+#      back (TERNENT_RESTORE_FALLBACKS times, default 1) to the newest older backup that also precedes
+#      the target and whose WAL is unbroken up to the failed backup's start (restore-plan.pl fallback):
+#      the partial fetch is removed from PGDATA (which was empty before), and the fallback is logged and
+#      named in the JSON line. A named backup has no fallback.
 #   3. check PG_VERSION (= this PostgreSQL's major), global/pg_control, backup_label
 #   4. recovery settings in $TERNENT_WORKDIR/restore.conf: restore_command via restore-command.sh,
 #      archive_mode=off (a restore never writes to the archive), recovery_target_action=promote and
@@ -14,8 +21,12 @@
 #        name   -> recovery_target = 'immediate': the backup's own consistent end point
 #   5. start PostgreSQL on a unix socket in $TERNENT_WORKDIR/sock (no TCP), wait for promotion; "recovery
 #      ended before configured recovery target was reached" or a fatal restore_command fails loudly,
-#      naming the missing segment (logged by restore-command.sh)
-#   6. leave the server running (drills) or shut it down cleanly (recovery Job)
+#      naming the missing segment (logged by restore-command.sh). The recovery settings are also given
+#      with -c, which beats a postgresql.auto.conf restored with the backup.
+#   6. time T: prove where replay stopped (restore-plan.pl replay): the restored server's last replayed
+#      commit (pg_last_xact_replay_timestamp()) is <= T and PostgreSQL stopped before a commit after T
+#      ("recovery stopping before commit ..., time X" with X > T); otherwise fail, naming both times
+#   7. leave the server running (drills) or shut it down cleanly (recovery Job)
 #
 # Inputs (environment):
 #   PGDATA                          target data directory: must not exist or be empty
@@ -23,6 +34,8 @@
 #   TERNENT_RESTORE_KEEP_RUNNING    true: leave the server running (stop it with pg_ctl -D "$PGDATA" stop);
 #                                   false (default): fast shutdown after promotion
 #   TERNENT_RESTORE_TIMEOUT_SECONDS replay timeout (default 3600)
+#   TERNENT_RESTORE_FALLBACKS       older backups tried when the chosen one cannot be read (default 1; 0: none)
+#   TERNENT_WALG_RETRY_MAX_SECONDS  the retry bound of walg.retries (walg ConfigMap), named in the JSON line
 #   TERNENT_WORKDIR                 scratch for socket, log and settings (default /ternent/work)
 #   TERNENT_RESTORE_GENERATION      the data generation being created (recovery Job): written to
 #                                   $PGDATA/ternent-generation, which archive-command.sh and backup.sh
@@ -30,11 +43,13 @@
 #   PGUSER, PGDATABASE              role and database of the post-recovery check (trust over the socket;
 #                                   fallbacks POSTGRES_USER/POSTGRES_DB, then postgres): the restored
 #                                   cluster only knows the primary's roles, so set them to postgres.user/database
-#   TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*, WALG_DOWNLOAD_CONCURRENCY
-# Output: one JSON line {"ok","backup",…,"socketDir","port","running","reason","missingSegment"};
-#   progress on stderr. The server log is $TERNENT_WORKDIR/postgres.log.
+#   TERNENT_BIN, TERNENT_SCRIPTS, WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY*, WALG_DOWNLOAD_CONCURRENCY,
+#   WALG_DOWNLOAD_FILE_RETRIES, WALG_S3_MAX_RETRIES (the retry policy)
+# Output: one JSON line {"ok","backup",…,"fallback":{from,to,reason}|null,"fetchFailures":[{backup,
+#   seconds,objects,error}],"failedObjects","retryBoundSeconds","replay":{…}|null,"socketDir","port",
+#   "running","reason","missingSegment"}; progress on stderr. The server log is $TERNENT_WORKDIR/postgres.log.
 # Exit codes: 0 restored and promoted; 1 failed (fetch, checks, recovery error, target not reached,
-#   gap in the archive); 2 bad input/config; 3 refused (PGDATA not empty).
+#   replay past the target, gap in the archive); 2 bad input/config; 3 refused (PGDATA not empty).
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
@@ -48,6 +63,10 @@ db_user=${PGUSER:-${POSTGRES_USER:-postgres}}
 db_name=${PGDATABASE:-${POSTGRES_DB:-postgres}}
 case "$keep_running" in true | false) ;; *) die 2 "TERNENT_RESTORE_KEEP_RUNNING='$keep_running' must be true or false" ;; esac
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die 2 "TERNENT_RESTORE_TIMEOUT_SECONDS='$timeout_s' is not a positive number of seconds"
+fallbacks=${TERNENT_RESTORE_FALLBACKS:-1}
+[[ "$fallbacks" =~ ^[0-9]+$ ]] || die 2 "TERNENT_RESTORE_FALLBACKS='$fallbacks' is not a whole number"
+retry_bound=${TERNENT_WALG_RETRY_MAX_SECONDS:-}
+[[ "$retry_bound" =~ ^[0-9]*$ ]] || die 2 "TERNENT_WALG_RETRY_MAX_SECONDS='$retry_bound' is not a number of seconds"
 [[ "${TERNENT_RESTORE_GENERATION:-1}" =~ ^[1-9][0-9]*$ ]] \
     || die 2 "TERNENT_RESTORE_GENERATION='${TERNENT_RESTORE_GENERATION:-}' is not a generation number (1, 2, …)"
 # These paths go into postgresql settings and pg_ctl options unquoted.
@@ -69,12 +88,18 @@ ok=false
 running=false
 reason=""
 missing=""
+fallback_json=""
+fetch_failures="[]"
+failed_objects="[]"
+replay_json=""
 
 # The one JSON line, whatever happened.
 report() {
     json_line ok:="$ok" backup="$backup" target="$target" startedAt="$started" finishedAt="$(now_utc)" \
         totalSeconds:="$(seconds_since "$t0")" fetchSeconds:="$fetch_s" replaySeconds:="$replay_s" \
-        backupInfo:="$backup_json" recovery:="${recovery_json:-}" \
+        backupInfo:="$backup_json" fallback:="$fallback_json" fetchFailures:="$fetch_failures" \
+        failedObjects:="$failed_objects" retryBoundSeconds:="$retry_bound" \
+        recovery:="${recovery_json:-}" replay:="$replay_json" \
         pgdata="$PGDATA" socketDir="$sock" port:="$port" log="$pglog" running:="$running" \
         reason="$reason" missingSegment="$missing"
 }
@@ -103,21 +128,86 @@ if [ "$rc" -ne 0 ]; then
     backup_json="{}"
     fail "$([ "$rc" -eq 2 ] && echo 2 || echo 1)" "$(sed 's/^restore-plan: //' "$work/plan.err")"
 fi
-backup=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{backup_name}' "$backup_json")
-target_kind=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target_kind}' "$backup_json")
-target_time=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target_time} // ""' "$backup_json")
+bfield() { perl -MJSON::PP -e 'my $v = decode_json($ARGV[0])->{$ARGV[1]}; print defined $v ? $v : ""' "$backup_json" "$1"; }
+backup=$(bfield backup_name)
+target_kind=$(bfield target_kind)
+target_time=$(bfield target_time)
 log "restoring $backup for target $target into $PGDATA"
 
-# --- 2. fetch into an empty directory ------------------------------------------------------------
+# --- 2. fetch into an empty directory, falling back to an older backup when this one cannot be read --
 if [ -e "$PGDATA" ]; then
     [ -d "$PGDATA" ] || fail 3 "PGDATA=$PGDATA exists and is not a directory; refusing to touch it"
     [ -z "$(ls -A "$PGDATA")" ] || fail 3 "PGDATA=$PGDATA is not empty; a restore never overwrites data (use a fresh directory or volume)"
 fi
 mkdir -p "$PGDATA"
 chmod 0700 "$PGDATA"
-tf=$(now_ms)
-walg backup-fetch "$PGDATA" "$backup" 2>"$work/backup-fetch.log" \
-    || fail 1 "wal-g backup-fetch $backup failed: $(tail -n 3 "$work/backup-fetch.log")"
+
+# fetch_failure LOG BACKUP SECONDS: the objects WAL-G could not read (full object URLs) and its error, as
+# JSON. WAL-G 3.0.9 logs "Extraction error in part_001.tar.lz4: <why>" per file and ends with
+# "failed to extract files:" followed by the file names, one per line.
+fetch_failure() {
+    perl -MJSON::PP -e '
+        my ($log, $backup, $seconds, $prefix) = @ARGV;
+        my (%seen, @objects, $first, $last, $listing);
+        my $add = sub { my $n = shift; $n = "$prefix/basebackups_005/$backup/tar_partitions/$n" unless $n =~ m{/};
+                        push @objects, $n unless $seen{$n}++; };
+        open(my $fh, "<", $log) or die "cannot read $log: $!\n";
+        while (<$fh>) {
+            chomp;
+            if (/Extraction error in (\S+?): (.*)$/) {
+                $add->($1);
+                $first //= "$1: $2";
+            } elsif (/^(?:ERROR|FATAL): \S+ \S+ (.*)$/) {
+                $last = $1;
+                $listing = /failed to extract files:\s*$/;
+            } elsif ($listing && /^\s*(\S+)\s*$/) {
+                $add->($1);
+            } else {
+                $listing = 0;
+            }
+        }
+        my $error = $first // $last // "wal-g exited non-zero without an error line";
+        print JSON::PP->new->canonical->encode({ backup => $backup, seconds => 0 + $seconds, objects => \@objects, error => $error });
+    ' "$1" "$2" "$3" "$WALG_S3_PREFIX"
+}
+tried=""
+while :; do
+    tf=$(now_ms)
+    if walg backup-fetch "$PGDATA" "$backup" 2>"$work/backup-fetch-$backup.log"; then
+        break
+    fi
+    failure=$(fetch_failure "$work/backup-fetch-$backup.log" "$backup" "$(seconds_since "$tf")")
+    fetch_failures=$(perl -MJSON::PP -e 'print encode_json([@{ decode_json($ARGV[0]) }, decode_json($ARGV[1])])' "$fetch_failures" "$failure")
+    failed_objects=$(perl -MJSON::PP -e 'print encode_json(decode_json($ARGV[0])->{objects})' "$failure")
+    what=$(perl -MJSON::PP -e 'my $f = decode_json($ARGV[0]);
+        print "wal-g backup-fetch $f->{backup} failed after $f->{seconds} s" . (@{ $f->{objects} } ? " on " . join(", ", @{ $f->{objects} }) : "") . ": $f->{error}"' "$failure")
+    [ -z "$retry_bound" ] || what="$what (retry bound ${retry_bound} s)"
+    log "$what"
+    tried=${tried:+$tried,}$backup
+    if [ "$fallbacks" -eq 0 ]; then
+        [ -z "$fallback_json" ] || fail 1 "$what; it was the fallback for ${tried%%,*}, which could not be read either (see fetchFailures)"
+        fail 1 "$what; no fallback (TERNENT_RESTORE_FALLBACKS=0)"
+    fi
+    fallbacks=$((fallbacks - 1))
+    if [ ! -s "$work/wal-show-fallback.json" ]; then
+        walg wal-show --detailed-json --without-backups >"$work/wal-show-fallback.json" 2>"$work/wal-show.err" \
+            || fail 1 "$what; no fallback: wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
+    fi
+    rc=0
+    next_json=$(plan fallback "$target" "$tried" "$work/wal-show-fallback.json" <"$work/backups.json" 2>"$work/plan.err") || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        fail 1 "$what; $(sed 's/^restore-plan: //' "$work/plan.err")"
+    fi
+    # Only this restore wrote into PGDATA (it was missing or empty): remove the partial fetch.
+    log "removing the partial fetch of $backup from $PGDATA (empty before this restore)"
+    find "$PGDATA" -mindepth 1 -delete
+    [ -z "$(ls -A "$PGDATA")" ] || fail 1 "$what; could not empty $PGDATA for the fallback"
+    from=$backup
+    backup_json=$next_json
+    backup=$(bfield backup_name)
+    fallback_json=$(json_line from="$from" to="$backup" reason="$what")
+    log "FALLBACK: $from cannot be read; restoring the older $backup instead (WAL unbroken from it up to $from)"
+done
 fetch_s=$(seconds_since "$tf")
 log "fetched $backup in ${fetch_s}s"
 
@@ -154,11 +244,24 @@ printf 'local all all trust\n' >"$work/pg_hba.conf"
     echo "restore_command = '$TERNENT_SCRIPTS/restore-command.sh %f %p'"
     echo "recovery_target_timeline = 'latest'"
     echo "recovery_target_action = 'promote'"
+    # Times in the log (the "recovery stopping" line the proof reads) in UTC.
+    echo "log_timezone = 'UTC'"
+    echo "timezone = 'UTC'"
     case "$target_kind" in
-        time) echo "recovery_target_time = '$target_time'" ;;
+        time)
+            echo "recovery_target_time = '$target_time'"
+            echo "recovery_target_inclusive = on"
+            ;;
         name) echo "recovery_target = 'immediate'" ;;
     esac
 } >"$conf"
+# The same on the command line: it beats a postgresql.auto.conf that came with the backup (an
+# ALTER SYSTEM on the old primary could otherwise move the target or add a second one).
+opts="-c config_file=$conf -c archive_mode=off -c recovery_target_action=promote -c recovery_target_timeline=latest"
+case "$target_kind" in
+    time) opts="$opts -c recovery_target_time='$target_time' -c recovery_target_inclusive=on" ;;
+    name) opts="$opts -c recovery_target=immediate" ;;
+esac
 touch "$PGDATA/recovery.signal"
 : >"$pglog"
 
@@ -167,7 +270,7 @@ log "starting PostgreSQL on $sock (replay up to ${target_time:-${target}})"
 tr=$(now_ms)
 # archive_mode=off also on the command line: it beats a postgresql.auto.conf from the old primary.
 # pg_ctl -w returns once the postmaster is up (or died); it does not wait for the end of recovery.
-pg_ctl -D "$PGDATA" -l "$pglog" -w -t "$timeout_s" -s -o "-c config_file=$conf -c archive_mode=off" start || true
+pg_ctl -D "$PGDATA" -l "$pglog" -w -t "$timeout_s" -s -o "$opts" start || true
 # With hot_standby=off the server accepts connections only once recovery has ended and it promoted
 # (polling with connections would fill the log with FATALs, so watch the log); if recovery fails,
 # the postmaster exits.
@@ -214,6 +317,19 @@ in_recovery=$(pg_query 'SELECT pg_is_in_recovery()' -h "$sock" -p "$port" -U "$d
     || fail 1 "PostgreSQL is up but the check as role $db_user on database $db_name failed: $(head -n 2 "$work/check.err") (set PGUSER/PGDATABASE)"
 [ "$in_recovery" = f ] || fail 1 "PostgreSQL is up but still in recovery (log: $pglog)"
 log "promoted on timeline $(field timeline) after ${replay_s}s of replay"
+
+# Where replay stopped: the last commit it replayed (kept after promotion), proven against T.
+last_commit=$(pg_query "SELECT coalesce(to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '')" \
+    -h "$sock" -p "$port" -U "$db_user" -d "$db_name" 2>"$work/check.err") \
+    || fail 1 "cannot read pg_last_xact_replay_timestamp() on the restored server: $(head -n 2 "$work/check.err")"
+recovery_json=$(perl -MJSON::PP -e 'my $r = decode_json($ARGV[0]); $r->{last_replayed_commit} = $ARGV[1] eq "" ? undef : $ARGV[1];
+    print JSON::PP->new->canonical->encode($r)' "$recovery_json" "$last_commit")
+if [ "$target_kind" = time ]; then
+    rc=0
+    replay_json=$(plan replay "$target_time" "$last_commit" "$(field stopped)" 2>/dev/null) || rc=$?
+    [ "$rc" -eq 0 ] || fail 1 "replay did not stop at the target $target: $(perl -MJSON::PP -e 'print((eval { decode_json($ARGV[0]) } // {})->{reason} // "restore-plan replay failed")' "$replay_json")"
+    log "replay stopped at the target: last replayed commit ${last_commit:-none} <= $target_time, stopped before $(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{stopped_at} // "?"' "$replay_json")"
+fi
 
 # Did replay reach the end of the archive as it was before the replay started?
 if [ "$target_kind" = latest ]; then

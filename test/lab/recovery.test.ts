@@ -50,6 +50,11 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
         assert.equal(fs.readFileSync(path.join(pgdata, "ternent-generation"), "utf8"), "1\n", "restore.sh marks the new generation");
         assert.equal(r.json.ok, true);
         assert.equal(r.json.running, false);
+        // Where replay stopped, proven (issue 13): the last replayed commit (row 2) is before T, the first one
+        // skipped (row 3) after it.
+        assert.equal(r.json.replay.ok, true, JSON.stringify(r.json.replay));
+        assert.ok(Date.parse(r.json.recovery.last_replayed_commit) <= Date.parse(T), `${r.json.recovery.last_replayed_commit} > ${T}`);
+        assert.ok(Date.parse(r.json.replay.stopped_at.replace(" ", "T").replace("+00", "Z")) > Date.parse(T), `${r.json.replay.stopped_at} <= ${T}`);
         const control = await run(path.join(PG_BIN, "pg_controldata"), [pgdata], { env: { PATH: process.env.PATH, LANG: "C" } });
         assert.match(control.stdout, /Database cluster state:\s+shut down$/m);
         assert.ok(!fs.existsSync(path.join(pgdata, "recovery.signal")), "promoted: no recovery.signal left");

@@ -2,6 +2,7 @@
 // under fixtures/ are real WAL-G 3.0.9 output from the lab (a segment deleted from MinIO for the gap).
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT, run, RunResult } from "../../lab/lab";
 
@@ -211,5 +212,108 @@ describe("restore-plan.pl gap (did replay without a target reach the end of the 
         assert.deepEqual(r.json, { lsn: "1/3000000", timeline: 1 });
         const further = await plan(["lsn-after", "0000000200000000000000FF", "1"]);
         assert.deepEqual(further.json, { lsn: "1/1000000", timeline: 2 });
+    });
+});
+
+describe("restore-plan.pl fallback (an older backup when the chosen one cannot be read)", function () {
+    // A (02) and B (09) finished; C (0F) is the newest. wal-show: segment 05 lost between A and B, 0C between B and C.
+    const FALLBACK_LIST = JSON.stringify([
+        backup("base_000000010000000000000002", "2026-01-10T01:00:00Z", "2026-01-10T01:10:00Z"),
+        backup("base_000000010000000000000009", "2026-01-10T02:00:00Z", "2026-01-10T02:30:00Z"),
+        backup("base_00000001000000000000000F", "2026-01-10T03:00:00Z", "2026-01-10T03:30:00Z"),
+    ]);
+    let dir = "";
+    const show = (missing: string[], id = 1) => {
+        const file = path.join(dir, `wal-show-${id}-${missing.join("-") || "none"}.json`);
+        fs.writeFileSync(file, JSON.stringify([{ id, start_segment: "000000010000000000000001", end_segment: "000000010000000000000020", missing_segments: missing }]));
+        return file;
+    };
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-plan-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("falls back from the newest to the next older backup whose WAL reaches it unbroken", async function () {
+        const r = await plan(["fallback", "latest", "base_00000001000000000000000F", show([])], FALLBACK_LIST);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.json.backup_name, "base_000000010000000000000009");
+        assert.equal(r.json.fallback_from, "base_00000001000000000000000F");
+        assert.equal(r.json.target_kind, "latest");
+    });
+
+    it("skips an older backup whose WAL up to the failed one has a gap, naming the segment, and takes the next", async function () {
+        const r = await plan(["fallback", "latest", "base_00000001000000000000000F", show(["00000001000000000000000C"])], FALLBACK_LIST);
+        assert.equal(r.code, 1, "every older backup needs segment 0C");
+        assert.match(r.stderr, /no backup to fall back to: base_000000010000000000000009: WAL missing between it and base_00000001000000000000000F: 00000001000000000000000C; base_000000010000000000000002: WAL missing/);
+        // A gap after the failed backup's start is the failed backup's own problem, not the fallback's.
+        const later = await plan(["fallback", "latest", "base_00000001000000000000000F", show(["000000010000000000000010"])], FALLBACK_LIST);
+        assert.equal(later.json.backup_name, "base_000000010000000000000009");
+        const early = await plan(["fallback", "latest", "base_00000001000000000000000F", show(["000000010000000000000005"])], FALLBACK_LIST);
+        assert.equal(early.json.backup_name, "base_000000010000000000000009", "05 lies before B");
+    });
+
+    it("for a time T only takes a backup finished before T, older than every failed one", async function () {
+        const r = await plan(["fallback", "2026-01-10T03:45:00Z", "base_00000001000000000000000F,base_000000010000000000000009", show([])], FALLBACK_LIST);
+        assert.equal(r.json.backup_name, "base_000000010000000000000002");
+        assert.equal(r.json.target_time, "2026-01-10 03:45:00+00");
+        assert.equal(r.json.fallback_from, "base_00000001000000000000000F");
+        const none = await plan(["fallback", "2026-01-10T02:00:00Z", "base_000000010000000000000002", show([])], FALLBACK_LIST);
+        assert.equal(none.code, 1);
+        assert.match(none.stderr, /no finished backup is older than base_000000010000000000000002 and finished before 2026-01-10T02:00:00Z/);
+    });
+
+    it("has no fallback for a named backup, nor across timelines", async function () {
+        const named = await plan(["fallback", "base_00000001000000000000000F", "base_00000001000000000000000F", show([])], FALLBACK_LIST);
+        assert.equal(named.code, 1);
+        assert.match(named.stderr, /the target names backup base_00000001000000000000000F: a restore of a named backup has no other backup to fall back to/);
+        const list = JSON.stringify([...JSON.parse(FALLBACK_LIST), backup("base_000000020000000000000011", "2026-01-10T04:00:00Z", "2026-01-10T04:10:00Z")]);
+        const tl = await plan(["fallback", "latest", "base_000000020000000000000011", show([], 2)], list);
+        assert.equal(tl.code, 1);
+        assert.match(tl.stderr, /base_00000001000000000000000F: timeline 1, the failed backup is on timeline 2/);
+    });
+
+    it("rejects a failed backup that is not listed, and missing arguments, with exit 2", async function () {
+        assert.equal((await plan(["fallback", "latest", "base_000000010000000000000077", show([])], FALLBACK_LIST)).code, 2);
+        assert.equal((await plan(["fallback", "latest"], FALLBACK_LIST)).code, 2);
+    });
+});
+
+describe("restore-plan.pl replay (where PITR replay stopped, proven against T)", function () {
+    const T = "2026-01-10T03:00:00Z";
+    const stop = (time: string, how = "before") => `recovery stopping ${how} commit of transaction 745, time ${time}`;
+
+    it("passes when the last replayed commit is at or before T and replay stopped before the first commit after T", async function () {
+        const r = await plan(["replay", T, "2026-01-10 02:59:59.999999+00", stop("2026-01-10 03:00:00.000001+00")]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.json.ok, true);
+        assert.equal(r.json.last_replayed_commit, "2026-01-10 02:59:59.999999+00");
+        assert.equal(r.json.stopped_at, "2026-01-10 03:00:00.000001+00");
+        const none = await plan(["replay", T, "", stop("2026-01-10 03:00:05+00")]);
+        assert.equal(none.code, 0, "no commit between the backup and T");
+    });
+
+    it("fails when the last replayed commit is after T (replay went past the target)", async function () {
+        const r = await plan(["replay", T, "2026-01-10T03:00:03.2Z", stop("2026-01-10 03:00:09+00")]);
+        assert.equal(r.code, 1);
+        assert.equal(r.json.ok, false);
+        assert.match(r.json.reason, /^replay went past the target: the last replayed commit is at 2026-01-10 03:00:03\.200000\+00, after 2026-01-10 03:00:00\+00/);
+    });
+
+    it("fails when replay stopped before a commit at or before T (it stopped early)", async function () {
+        const r = await plan(["replay", T, "2026-01-10 02:50:00+00", stop("2026-01-10 02:55:00+00")]);
+        assert.equal(r.code, 1);
+        assert.match(r.json.reason, /replay stopped before a commit at 2026-01-10 02:55:00\+00, not after the target/);
+    });
+
+    it("accepts a stop after a commit exactly at T, and fails without a stop line", async function () {
+        assert.equal((await plan(["replay", T, "2026-01-10 03:00:00+00", stop("2026-01-10 03:00:00+00", "after")])).code, 0);
+        const r = await plan(["replay", T, "2026-01-10 02:50:00+00", ""]);
+        assert.equal(r.code, 1);
+        assert.match(r.json.reason, /logged no "recovery stopping before\|after commit \.\.\. time \.\.\." line/);
+    });
+
+    it("rejects times that are not RFC 3339 with exit 2", async function () {
+        assert.equal((await plan(["replay", "yesterday", "", ""])).code, 2);
+        assert.equal((await plan(["replay", T, "03:00", ""])).code, 2);
     });
 });
