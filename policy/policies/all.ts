@@ -1,6 +1,7 @@
 // Every policy of the pack, in the order the README lists them. Tests and tools/policy-run.ts import
 // this list; only ../index.ts builds the PolicyPack (which starts the analyzer server).
 import { EnforcementLevel, Policies } from "@pulumi/policy";
+import { archiveStallDetection } from "./archive-stall-detection";
 import { archiveTimeout } from "./archive-timeout";
 import { backupBucketLifecycle } from "./backup-bucket-lifecycle";
 import { backupBucketPrivate } from "./backup-bucket-private";
@@ -20,6 +21,7 @@ import { statefulResourcesProtected } from "./stateful-resources-protected";
 import { walArchivingEnabled } from "./wal-archiving-enabled";
 import { walgClientSideEncryption } from "./walg-client-side-encryption";
 import { walgPinned } from "./walg-pinned";
+import { walgRetriesBounded } from "./walg-retries-bounded";
 
 /** The pack itself (index.ts builds the PolicyPack from this; the offline runner reports with it). */
 export const pack = {
@@ -36,10 +38,12 @@ export const policies: Policies = [
     baseBackupDaily,
     walArchivingEnabled,
     archiveTimeout,
+    archiveStallDetection,
     backupBucketPrivate,
     backupBucketLifecycle,
     walgClientSideEncryption,
     walgPinned,
+    walgRetriesBounded,
     restoreDrillWeekly,
     pitrDrillMonthly,
     drReadOnlyKey,
@@ -51,8 +55,8 @@ export const policies: Policies = [
 ];
 
 export {
-    archiveTimeout, backupBucketLifecycle, backupBucketPrivate, backupJobColocated, baseBackupDaily, containerImagesPinned,
+    archiveStallDetection, archiveTimeout, backupBucketLifecycle, backupBucketPrivate, backupJobColocated, baseBackupDaily, containerImagesPinned,
     drReadOnlyKey, pitrDrillMonthly, podSecurityRestricted, postgresVolumeRetained, restoreDrillWeekly, retentionDailyBackups,
     retentionJobScheduled, retentionPitrWindow, retentionWeeklyBackups, statefulResourcesProtected, walArchivingEnabled,
-    walgClientSideEncryption, walgPinned,
+    walgClientSideEncryption, walgPinned, walgRetriesBounded,
 };

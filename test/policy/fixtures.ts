@@ -37,6 +37,15 @@ export const SCRIPTS: Record<string, string> = {
     "retention.sh": "#!/bin/bash\nset -euo pipefail\n\"$TERNENT_BIN/wal-g\" delete before \"$name\" --confirm\n",
     "restore-drill.sh": "#!/bin/bash\nset -euo pipefail\n\"$TERNENT_BIN/wal-g\" backup-fetch \"$TERNENT_WORKDIR/data\" LATEST\n",
     "pitr-drill.sh": "#!/bin/bash\nset -euo pipefail\n\"$TERNENT_BIN/wal-g\" backup-fetch \"$TERNENT_WORKDIR/data\" LATEST\n",
+    "verify.sh": "#!/bin/bash\nset -euo pipefail\npsql -c \"SELECT * FROM pg_stat_archiver\"\n" +
+        "psql -c \"SELECT min(modification) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'\"\n",
+};
+
+/** ConfigMap ternent-postgres-walg: tuning and the retry policy (worst case 520 s, policy walg-retries-bounded). */
+export const WALG_TUNING: Record<string, string> = {
+    AWS_S3_FORCE_PATH_STYLE: "false", WALG_COMPRESSION_METHOD: "brotli", WALG_UPLOAD_CONCURRENCY: "4", WALG_DOWNLOAD_CONCURRENCY: "4",
+    WALG_DOWNLOAD_FILE_RETRIES: "3", WALG_S3_MAX_RETRIES: "5", WALG_S3_MIN_THROTTLING_RETRY_DELAY: "500",
+    WALG_S3_MAX_THROTTLING_RETRY_DELAY: "10000",
 };
 
 const SELECTOR = { "app.kubernetes.io/name": "ternent-postgres", "app.kubernetes.io/component": "database" };
@@ -211,7 +220,7 @@ export function contractStack(o: ContractOptions = {}): CapturedResource[] {
         b.custom(parent, "kubernetes:core/v1:ConfigMap", `${prefix}-scripts`, { metadata: { name: "ternent-postgres-scripts", namespace: ns }, data: SCRIPTS });
         b.custom(parent, "kubernetes:core/v1:ConfigMap", `${prefix}-walg`, {
             metadata: { name: "ternent-postgres-walg", namespace: ns },
-            data: { AWS_S3_FORCE_PATH_STYLE: "false", WALG_COMPRESSION_METHOD: "brotli", WALG_UPLOAD_CONCURRENCY: "4", WALG_DOWNLOAD_CONCURRENCY: "4" },
+            data: { ...WALG_TUNING },
         });
     }
     const postgresContainer = {
@@ -256,6 +265,22 @@ export function contractStack(o: ContractOptions = {}): CapturedResource[] {
             { name: "TERNENT_PITR_DAYS", value: "7" }, { name: "TERNENT_WEEKLY_DAY", value: "sunday" },
             { name: "TERNENT_RETENTION_DRY_RUN", value: "false" },
         ])])));
+    // verify.sh talks to PostgreSQL only: no WAL-G, no bucket key.
+    b.custom(backups, "kubernetes:batch/v1:CronJob", "backups-verify", cronJob("ternent-postgres-verify", "backend", "verify", "* * * * *", {
+        securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [{
+            name: "verify", image: "postgres:15.18-bookworm", command: ["/ternent/scripts/verify.sh"],
+            env: [
+                { name: "TERNENT_SCRIPTS", value: "/ternent/scripts" }, { name: "TERNENT_ARCHIVE_TIMEOUT_SECONDS", value: "60" },
+                { name: "TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS", value: "660" }, { name: "TERNENT_VERIFY_MAX_READY_AGE_SECONDS", value: "60" },
+                { name: "PGHOST", value: "ternent-postgres.backend.svc" },
+                { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "ternent-postgres", key: "POSTGRES_PASSWORD" } } },
+            ],
+            securityContext: SECURITY,
+            volumeMounts: [{ name: "scripts", mountPath: "/ternent/scripts", readOnly: true }],
+        }],
+        volumes: [{ name: "scripts", configMap: { name: "ternent-postgres-scripts", defaultMode: 0o555 } }],
+    }));
 
     const dr = b.component(`${T}DisasterRecovery`, "dr");
     b.custom(dr, "kubernetes:core/v1:Namespace", "dr-namespace", {
@@ -267,7 +292,7 @@ export function contractStack(o: ContractOptions = {}): CapturedResource[] {
     }, { deps: { stringData: [bucket, roKey, sodium] }, protect: true });
     b.custom(dr, "kubernetes:core/v1:ConfigMap", "dr-scripts", { metadata: { name: "ternent-postgres-scripts", namespace: "backend-dr" }, data: SCRIPTS });
     b.custom(dr, "kubernetes:core/v1:ConfigMap", "dr-walg", {
-        metadata: { name: "ternent-postgres-walg", namespace: "backend-dr" }, data: { AWS_S3_FORCE_PATH_STYLE: "false" },
+        metadata: { name: "ternent-postgres-walg", namespace: "backend-dr" }, data: { ...WALG_TUNING },
     });
 
     const drills = b.component(`${T}Drills`, "drills");

@@ -28,6 +28,12 @@ export const WEAKENINGS: readonly Weakening[] = [
     { name: "no restoreDrill schedule", change: replace(/^\s+restoreDrill:.*\n/m, ""), policy: "restore-drill-weekly" },
     { name: "archiveTimeoutSeconds 120", change: replace(/^(\s+archiveTimeoutSeconds:\s*)60\b/m, "$1120"), policy: "archive-timeout" },
     { name: "drKeyPermission readwrite", change: replace(/^(\s+drKeyPermission:\s*)read\b/m, "$1readwrite"), policy: "dr-read-only-key" },
+    { name: "verify every 15 minutes", change: replace(/^(\s+verify:\s*)"\* \* \* \* \*"/m, '$1"*/15 * * * *"'), policy: "archive-stall-detection" },
+    {
+        name: "WAL-G file retries 15 (bound raised to 6 h)",
+        change: replace(/^(\s+fileRetries:\s*)3\s*\n(\s+requestRetries:\s*5\s*\n\s+maxSeconds:\s*)600\b/m, "$115\n$221600"),
+        policy: "walg-retries-bounded",
+    },
 ];
 
 export function prodText(): string {
