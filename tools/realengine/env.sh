@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Sourced (not run) by build.sh, preview.sh and the real-engine tests: where the built tools live and the
-# environment that keeps the real Pulumi CLI offline and out of ~/.pulumi.
+# Sourced (not run) by build.sh and preview.sh (test/realengine/engine.ts mirrors it): where the built
+# tools live and the environment that keeps the real Pulumi CLI offline, out of ~/.pulumi and on the
+# plugins build.sh installed.
 #
 # Inputs:  TERNENT_CACHE (default $HOME/.cache/ternent-postgres)
 # Sets:    RE_ROOT (cache root of these tools), RE_BIN (built binaries), RE_SRC (this directory),
@@ -18,9 +19,12 @@ export GOMODCACHE=$TERNENT_CACHE/gomod
 export GOCACHE=$TERNENT_CACHE/gobuild
 export GOFLAGS=-mod=mod
 
-# Plugins (the pass-through double) live in this PULUMI_HOME, never in the user's ~/.pulumi.
+# Plugins (the pass-through double, the policy-nodejs analyzer) live in this PULUMI_HOME, never in the
+# user's ~/.pulumi. Plugins on $PATH are ignored, so no pulumi-language-nodejs or real provider
+# installed elsewhere on the machine can shadow them.
 export PULUMI_HOME=$RE_ROOT/pulumi-home
 export PATH=$RE_BIN:$PATH
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 
 # No network: no update check, no plugin downloads, no registry look-ups, no telemetry-ish extras.
 export PULUMI_SKIP_UPDATE_CHECK=true
