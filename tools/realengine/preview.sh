@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Runs this program through the REAL Pulumi engine: the `pulumi` CLI, the Node.js language host and the
-# CrossGuard analyzer, built by tools/realengine/build.sh. The cloud is the pass-through provider double
-# (tools/realengine/README.md), so nothing leaves the machine.
+# Runs this program through the REAL Pulumi engine: the `pulumi` CLI built by tools/realengine/build.sh,
+# its engine and its CrossGuard analyzer. The program runs as an Automation API inline program
+# (tools/realengine/driver.ts, one Node process per step), the policy pack through the analyzer plugin
+# `policy-nodejs` (analyzer-policy-nodejs.sh); no Node.js language host is involved. The cloud is the
+# pass-through provider double (tools/realengine/README.md), so nothing leaves the machine.
 #
 #   npm run preview:real -- --stack <name> [--stack-file <file>] [--out <dir>] [--policy-pack-config <file>]
 #                           [--preview-only] [--expect-no-changes] [--keep]
 #
-# In a temporary directory: a local file backend (PULUMI_BACKEND_URL=file://…), a project directory that
-# links the repository's files, a disposable stack <name> initialised from a copy of Pulumi.<name>.yaml
-# (or --stack-file) with the passphrase secrets provider, its `secure:` values set again for this stack
-# (tools/realengine/stackfile.ts). Then:
-#   pulumi preview --policy-pack policy   (the real analyzer runs the pack in policy/)
-#   pulumi up --yes --skip-preview --policy-pack policy   (unless --preview-only)
-#   pulumi preview --expect-no-changes    (with --expect-no-changes: the deployed stack has no diff)
-#   pulumi stack export                   (state.json; state.secrets.json with --show-secrets, mode 0600)
-# Writes preview.log, up.log, state.json, state.secrets.json and summary.json to --out (default: a
-# temporary directory, removed at exit unless --out or --keep is given) and prints summary.json as one
-# JSON line: {"stack", "ok", "step", "out", "seconds": {...}, "resources"}.
+# In a temporary directory: a local file backend (PULUMI_BACKEND_URL=file://…), a project directory with a
+# copy of the repository's files (node_modules linked), a disposable stack <name> initialised from a copy
+# of Pulumi.<name>.yaml (or --stack-file) with the passphrase secrets provider, its `secure:` values set
+# again for this stack (tools/realengine/stackfile.ts). Then:
+#   driver.ts --step preview   pulumi preview --policy-pack policy (the real analyzer runs the pack)
+#   driver.ts --step up        pulumi up --yes --skip-preview --policy-pack policy (unless --preview-only)
+#   pulumi stack export        state.json; state.secrets.json with --show-secrets, mode 0600
+#   driver.ts --step recheck   pulumi preview --expect-no-changes --policy-pack policy (with
+#                              --expect-no-changes: the deployed stack has no diff)
+# Writes <step>.log, <step>.events.jsonl (engine events, policy events included), state.json,
+# state.secrets.json and summary.json to --out (default: a temporary directory, removed at exit unless
+# --out or --keep is given) and prints summary.json as one JSON line:
+# {"stack", "ok", "step", "out", "seconds": {...}, "resources"}.
 #
 # Inputs (env): TERNENT_CACHE (where build.sh put the tools), PULUMI_CONFIG_PASSPHRASE (default: a
 #               throwaway passphrase for the disposable stack).
@@ -24,7 +28,7 @@
 #               log names the policy); 2 bad usage, missing stack file or tools not built.
 set -euo pipefail
 
-usage() { sed -n "6,7p" "$0" | sed "1s/^#   /usage: /; 2s/^#   /       /" >&2; exit 2; }
+usage() { sed -n "8,9p" "$0" | sed "1s/^#   /usage: /; 2s/^#   /       /" >&2; exit 2; }
 stack='' stack_file='' out='' policy_config='' up=true recheck=false keep=false
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -64,7 +68,7 @@ fi
 # shellcheck disable=SC2016 # JavaScript, not shell
 missing=$(node -e '
 const s = require(process.argv[1]);
-const bad = ["pulumi", "languageHost", "plugins"].filter((k) => s[k] !== "ok").map((k) => `${k}: ${s[k]}`);
+const bad = ["pulumi", "plugins", "policyAnalyzer"].filter((k) => s[k] !== "ok").map((k) => `${k}: ${s[k]}`);
 process.stdout.write(bad.join("; "));' "$status")
 if [ -n "$missing" ]; then
 	echo "preview.sh: real-engine tools not available: $missing" >&2
@@ -82,16 +86,27 @@ out=${out:-$work/out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# The project: every repository entry linked, except stack files (the disposable stack gets its own).
+# The project: a snapshot of the repository's files (other work on the tree cannot change the program
+# between two steps of one run), with node_modules linked, not copied. Stack files are left out (the
+# disposable stack gets its own), so are build output and the lab's data.
 proj=$work/project
 mkdir -p "$proj" "$work/backend"
-for entry in "$REPO"/* "$REPO"/.[!.]*; do
-	name=$(basename "$entry")
-	case $name in
-	.git | .pulumi | Pulumi.*.yaml | '.[!.]*') continue ;;
-	esac
-	[ -e "$entry" ] && ln -s "$entry" "$proj/$name"
-done
+# snapshot SRC DEST: copies the directory SRC to DEST, linking its node_modules.
+snapshot() {
+	local src=$1 dest=$2 entry name
+	mkdir -p "$dest"
+	for entry in "$src"/* "$src"/.[!.]*; do
+		[ -e "$entry" ] || continue
+		name=$(basename "$entry")
+		case $name in
+		.git | .pulumi | .lab | bin | out | Pulumi.*.yaml) ;;
+		node_modules) ln -s "$entry" "$dest/$name" ;;
+		policy) snapshot "$entry" "$dest/$name" ;;
+		*) cp -R "$entry" "$dest/$name" ;;
+		esac
+	done
+}
+snapshot "$REPO" "$proj"
 (cd "$REPO" && node_modules/.bin/ts-node --transpile-only tools/realengine/stackfile.ts \
 	--in "$stack_file" --out "$proj/Pulumi.$stack.yaml" --secrets "$work/secure.json")
 
@@ -111,7 +126,7 @@ const s = { stack, ok: ok === "true", step, out, seconds, resources: Number(reso
 require("fs").writeFileSync(file, JSON.stringify(s) + "\n");
 process.stdout.write(JSON.stringify(s) + "\n");' "$out/summary.json" "$stack" "$ok" "$step" "$out" "$resources" "${timings[@]}"
 }
-# run STEP LOG CMD...: runs one CLI step, timing it; on failure prints the log's tail and exits 1.
+# run STEP LOG CMD...: runs one step, timing it; on failure prints the logs' tails and exits 1.
 run() {
 	local name=$1 log=$2 start=$SECONDS
 	shift 2
@@ -121,11 +136,24 @@ run() {
 		return 0
 	fi
 	timings+=("$name=$((SECONDS - start))")
-	echo "preview.sh: '$*' failed (stack $stack); last lines of $log:" >&2
-	tail -n 40 "$log" >&2
+	echo "preview.sh: step $name failed (stack $stack): $*" >&2
+	# The driver writes the CLI's output to <step>.log and its own result line to <step>.driver.log.
+	for f in "$out/$name.log" "$log"; do
+		if [ -s "$f" ]; then
+			echo "-- last lines of $f:" >&2
+			tail -n 40 "$f" >&2
+		fi
+	done
 	summary false >/dev/null
 	cat "$out/summary.json"
 	exit 1
+}
+# drive STEP [ARGS...]: one step of the program through the real engine, in a Node process of its own.
+drive() {
+	local name=$1
+	shift
+	run "$name" "$out/$name.driver.log" node "$REPO/node_modules/ts-node/dist/bin.js" "$RE_SRC/driver.ts" \
+		--step "$name" --dir "$proj" --stack "$stack" --out "$out" "$@"
 }
 
 run init "$out/init.log" pulumi stack init "$stack" --secrets-provider passphrase --non-interactive
@@ -140,16 +168,16 @@ fi
 
 policy_args=(--policy-pack policy)
 [ -n "$policy_config" ] && policy_args+=(--policy-pack-config "$policy_config")
-run preview "$out/preview.log" pulumi preview --stack "$stack" --non-interactive --color never "${policy_args[@]}"
+drive preview "${policy_args[@]}"
 if $up; then
 	# The pack runs again on up: checks that need values unknown during preview run there.
-	run up "$out/up.log" pulumi up --stack "$stack" --yes --skip-preview --non-interactive --color never "${policy_args[@]}"
-	if $recheck; then
-		# Running the program again against what it just deployed must change nothing (no perpetual diff).
-		run recheck "$out/recheck.log" pulumi preview --stack "$stack" --expect-no-changes --non-interactive --color never --diff
-	fi
+	drive up "${policy_args[@]}"
 	run export "$out/export.log" pulumi stack export --stack "$stack" --file "$out/state.json"
 	run export-secrets "$out/export.log" pulumi stack export --stack "$stack" --show-secrets --file "$out/state.secrets.json"
+	if $recheck; then
+		# Running the program again against what it just deployed must change nothing (no perpetual diff).
+		drive recheck "${policy_args[@]}"
+	fi
 fi
 resources=0
 [ -f "$out/state.json" ] && resources=$(node -p 'require(process.argv[1]).deployment.resources.length' "$out/state.json")
