@@ -15,9 +15,9 @@ export const RE_BIN = path.join(RE_ROOT, "bin");
 
 export interface ToolStatus {
     readonly pulumi: string;
-    readonly languageHost: string;
     readonly plugins: string;
-    readonly languageHostOrigin: string;
+    readonly policyAnalyzer: string;
+    readonly route: string;
     readonly bin: string;
     readonly pulumiHome: string;
 }
@@ -29,7 +29,7 @@ export function unavailable(): string | null {
         return `real-engine tools not built (${file} missing): run 'bash tools/realengine/build.sh'`;
     }
     const s = JSON.parse(fs.readFileSync(file, "utf8")) as ToolStatus;
-    const bad = (["pulumi", "languageHost", "plugins"] as const).filter((k) => s[k] !== "ok").map((k) => `${k}: ${s[k]}`);
+    const bad = (["pulumi", "plugins", "policyAnalyzer"] as const).filter((k) => s[k] !== "ok").map((k) => `${k}: ${s[k]}`);
     return bad.length > 0 ? `real-engine tools not available: ${bad.join("; ")}` : null;
 }
 
@@ -46,6 +46,7 @@ export function engineEnv(): NodeJS.ProcessEnv {
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_DISABLE_REGISTRY_RESOLVE: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
     };
 }
 
@@ -94,7 +95,8 @@ function inputFiles(): string[] {
         }
     };
     ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "package-lock.json", "components", "lib", "scripts", "policy",
-        "tools/harness.ts", "tools/realengine/preview.sh", "tools/realengine/env.sh", "tools/realengine/stackfile.ts"].forEach(walk);
+        "tools/harness.ts", "tools/realengine/preview.sh", "tools/realengine/env.sh", "tools/realengine/stackfile.ts",
+        "tools/realengine/driver.ts", "tools/realengine/analyzer-policy-nodejs.sh"].forEach(walk);
     return files;
 }
 
@@ -125,7 +127,6 @@ export async function realRun(stack: string, stackFile: string, args: string[] =
         const p = path.join(RE_ROOT, f);
         h.update(fs.existsSync(p) ? fs.readFileSync(p) : f);
     }
-    h.update(fs.existsSync(path.join(RE_BIN, "pulumi-language-nodejs")) ? String(fs.statSync(path.join(RE_BIN, "pulumi-language-nodejs")).mtimeMs) : "");
     const key = h.digest("hex").slice(0, 16);
     const runs = path.join(RE_ROOT, "runs");
     const out = path.join(runs, `${stack}-${key}`);

@@ -1,7 +1,8 @@
-// The program through the REAL Pulumi engine (tools/realengine/): the pulumi CLI, the Node.js language
-// host and the CrossGuard analyzer, with the pass-through provider double standing in for the cloud.
-// Skipped, with the reason, when tools/realengine/build.sh has not produced every tool. Runs of
-// preview.sh are cached by their inputs (test/realengine/engine.ts).
+// The program through the REAL Pulumi engine (tools/realengine/): the pulumi CLI and its engine running
+// index.ts as an Automation API inline program, the CrossGuard analyzer running the pack through the
+// analyzer plugin policy-nodejs (no Node.js language host), the pass-through provider double standing
+// in for the cloud. Without the tools built by tools/realengine/build.sh: skipped with the reason
+// outside CI, failed under CI=true. Runs of preview.sh are cached by their inputs (engine.ts).
 
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -19,11 +20,63 @@ const lockVersion = (pkg: string): string =>
 const resources = (file: string): StateResource[] =>
     (JSON.parse(fs.readFileSync(file, "utf8")) as { deployment: { resources: StateResource[] } }).deployment.resources;
 
-/** The pack ran and found no mandatory violation (advisories: checks deferred to `up` during preview). */
-const packPassed = (text: string): void => {
-    assert.match(text, /(✅|⚠️) ternent-postgres-recoverability@v[\d.]+ \(local: policy\)/);
-    assert.doesNotMatch(text, /\[mandatory\]/);
+const PACK = "ternent-postgres-recoverability";
+
+interface PolicyEvent {
+    readonly policyName: string;
+    readonly policyPackName: string;
+    readonly enforcementLevel: string;
+    readonly message: string;
+    readonly resourceUrn?: string;
+}
+
+/** What the analyzer reports per resource (policyAnalyzeSummaryEvent) and for the stack (…StackSummaryEvent). */
+interface AnalyzeSummary {
+    readonly policyPackName: string;
+    readonly resourceUrn?: string;
+    readonly passed?: string[];
+    readonly failed?: string[];
+}
+
+interface EngineEvent {
+    readonly policyEvent?: PolicyEvent;
+    readonly policyAnalyzeSummaryEvent?: AnalyzeSummary;
+    readonly policyAnalyzeStackSummaryEvent?: AnalyzeSummary;
+}
+
+/** The engine events of one step, as driver.ts recorded them (<step>.events.jsonl). */
+const events = (run: RealRun, step: string): EngineEvent[] => {
+    const f = path.join(run.out, `${step}.events.jsonl`);
+    assert.ok(fs.existsSync(f), `${f} missing: the ${step} step did not run through driver.ts`);
+    return fs.readFileSync(f, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as EngineEvent);
 };
+
+const policyEvents = (run: RealRun, step: string): PolicyEvent[] =>
+    events(run, step).flatMap((e) => (e.policyEvent ? [e.policyEvent] : []));
+
+/** Every policy the pack passed and failed in one step, over all resources and the stack. */
+const analyzed = (run: RealRun, step: string): { stackSummaries: number; passed: Set<string>; failed: Set<string> } => {
+    const evs = events(run, step);
+    const summaries = evs.flatMap((e) => [e.policyAnalyzeSummaryEvent, e.policyAnalyzeStackSummaryEvent])
+        .filter((s): s is AnalyzeSummary => s !== undefined && s.policyPackName === PACK);
+    return {
+        stackSummaries: evs.filter((e) => e.policyAnalyzeStackSummaryEvent?.policyPackName === PACK).length,
+        passed: new Set(summaries.flatMap((s) => s.passed ?? [])),
+        failed: new Set(summaries.flatMap((s) => s.failed ?? [])),
+    };
+};
+
+/** The real analyzer ran the pack in this step and reported no mandatory violation. */
+const packPassed = (run: RealRun, step: string): void => {
+    const a = analyzed(run, step);
+    assert.equal(a.stackSummaries, 1, `${step}: the analyzer did not report on the stack for ${PACK}`);
+    assert.ok(a.passed.size >= 10, `${step}: only ${[...a.passed].join(", ")} passed`);
+    assert.deepEqual(policyEvents(run, step).filter((e) => e.enforcementLevel === "mandatory"), [], `${step}: mandatory violations`);
+    assert.doesNotMatch(log(run, step), /\[mandatory\]/);
+};
+
+/** The advisory @pulumi/policy reports for a policy whose checks an unknown value hid (policy/lib/checks.ts). */
+const HIDDEN_BY_UNKNOWN = /can't run policy '([a-z-]+)' from policy pack '[^']+' during preview: \d+ check\(s\) need values that are unknown until the resources exist/;
 
 /** Renders the stack offline and compares it with what the real engine recorded. */
 async function fidelity(stack: string, run: RealRun): Promise<FidelityResult> {
@@ -45,6 +98,44 @@ async function fidelity(stack: string, run: RealRun): Promise<FidelityResult> {
 const log = (run: RealRun, name: string): string => {
     const f = path.join(run.out, `${name}.log`);
     return fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
+};
+
+/** The JSON line driver.ts printed for one step. */
+const driverResult = (run: RealRun, step: string): { ok: boolean; changes: Record<string, number>; policyEvents: number } => {
+    const f = path.join(run.out, `${step}.driver.log`);
+    assert.ok(fs.existsSync(f), `${f} missing: the ${step} step did not run`);
+    const line = fs.readFileSync(f, "utf8").split("\n").find((l) => l.startsWith("{"));
+    assert.ok(line, `no result line in ${f}`);
+    return JSON.parse(line) as { ok: boolean; changes: Record<string, number>; policyEvents: number };
+};
+
+/** preview --policy-pack and up passed; the engine reported no mandatory violation in either. */
+const passedPreviewAndUp = (run: RealRun): void => {
+    assert.equal(run.code, 0, `preview.sh failed at ${run.summary.step}:\n${log(run, run.summary.step).slice(-3000)}`);
+    packPassed(run, "preview");
+    assert.match(log(run, "preview"), /ternent-postgres-recoverability\|local\|policy/);
+    packPassed(run, "up");
+    // On up every value is known: the pack runs every check and passes outright.
+    assert.match(log(run, "up"), /✅ ternent-postgres-recoverability@v[\d.]+ \(local: policy\)/);
+    assert.deepEqual([...analyzed(run, "up").failed], []);
+    assert.ok(driverResult(run, "up").changes.create >= 19, "up created fewer than 19 resources");
+};
+
+/**
+ * During the real preview the engine hands the pack unknown values (ids, credentials and the Secrets
+ * built from them, which the double computes only on create): the pack reports the checks they hide
+ * as one advisory per policy instead of failing or passing them. On up the same policies see known
+ * values, run every check and pass.
+ */
+const hiddenThenRun = (run: RealRun): void => {
+    const hidden = policyEvents(run, "preview").filter((e) => HIDDEN_BY_UNKNOWN.test(e.message));
+    assert.ok(hidden.length > 0, `no check hidden by unknown values in the preview: ${JSON.stringify(policyEvents(run, "preview"))}`);
+    assert.deepEqual([...new Set(hidden.map((e) => e.enforcementLevel))], ["advisory"]);
+    const names = [...new Set(hidden.map((e) => HIDDEN_BY_UNKNOWN.exec(e.message)![1]))];
+    assert.deepEqual(names.filter((n) => !analyzed(run, "preview").failed.has(n)), [], "a hidden policy is not among the preview's failed");
+    const up = analyzed(run, "up");
+    assert.deepEqual(names.filter((n) => !up.passed.has(n)), [], `policies hidden in preview that did not pass on up (passed: ${[...up.passed].join(", ")})`);
+    assert.deepEqual(policyEvents(run, "up").map((e) => `${e.policyName}: ${e.message}`), []);
 };
 
 const report = (stack: string, run: RealRun): void => {
@@ -91,10 +182,16 @@ describe("real engine (tools/realengine)", function () {
             assert.equal(r.stdout.trim(), `v${lockVersion("@pulumi/pulumi")}`);
         });
 
-        it("has a Node.js language host of the same release that starts", async () => {
-            const r = await exec(path.join(RE_BIN, "pulumi-language-nodejs"), ["-version"], { env: engineEnv(), timeoutMs: 60_000 });
+        it("installs the pack launcher as analyzer plugin policy-nodejs and no language plugin the engine could find", async () => {
+            const r = await exec(path.join(RE_BIN, "pulumi"), ["plugin", "ls", "--json"], { env: engineEnv(), timeoutMs: 60_000 });
             assert.equal(r.code, 0, r.stderr);
-            assert.equal(r.stdout.trim(), `v${lockVersion("@pulumi/pulumi")}`, `origin: ${toolStatus().languageHostOrigin}`);
+            const plugins = JSON.parse(r.stdout) as { name: string; kind: string; version: string; path: string }[];
+            const analyzer = plugins.filter((p) => p.kind === "analyzer" && p.name === "policy-nodejs");
+            assert.deepEqual(analyzer.map((p) => p.version), [lockVersion("@pulumi/pulumi")]);
+            // With a nodejs language plugin the engine would run the pack through it instead (see README).
+            assert.deepEqual(plugins.filter((p) => p.kind === "language").map((p) => `${p.name}@${p.version}`), []);
+            assert.ok(!fs.existsSync(path.join(RE_BIN, "pulumi-language-nodejs")), "a pulumi-language-nodejs lies next to the CLI");
+            assert.match(toolStatus().route, /no language host/);
         });
 
         it("installs the pass-through double as the kubernetes, random and digitalocean plugins at the package-lock versions", async () => {
@@ -118,15 +215,25 @@ describe("real engine (tools/realengine)", function () {
         });
 
         it("passes pulumi preview --policy-pack policy and pulumi up through the real engine", () => {
-            assert.equal(run.code, 0, `preview.sh failed at ${run.summary.step}:\n${log(run, run.summary.step).slice(-3000)}`);
-            packPassed(log(run, "preview"));
-            // On up every value is known: the pack runs every check and passes outright.
-            assert.match(log(run, "up"), /✅ ternent-postgres-recoverability@v[\d.]+ \(local: policy\)/);
+            passedPreviewAndUp(run);
+        });
+
+        it("leaves the checks unknown values hide in the real preview to up, where they run and pass", () => {
+            hiddenThenRun(run);
         });
 
         it("shows no changes when previewed again after the up", () => {
             assert.equal(run.code, 0, `preview.sh failed at ${run.summary.step}`);
-            assert.ok("recheck" in run.summary.seconds, "the --expect-no-changes preview did not run");
+            const recheck = driverResult(run, "recheck");
+            assert.equal(recheck.ok, true);
+            // Only unchanged resources and the read of the stack's own previous deployment (StackReference).
+            assert.deepEqual(Object.keys(recheck.changes).filter((op) => op !== "same" && op !== "read"), []);
+            assert.ok((recheck.changes.read ?? 0) <= 1, `${recheck.changes.read} reads in the second preview`);
+            assert.ok(recheck.changes.same >= 19, `only ${recheck.changes.same} unchanged resources in the second preview`);
+            // The pack ran on it too: every value is known now, so it passes without an advisory.
+            packPassed(run, "recheck");
+            assert.deepEqual([...analyzed(run, "recheck").failed], []);
+            assert.deepEqual(policyEvents(run, "recheck").map((e) => `${e.policyName}: ${e.message}`), []);
         });
 
         it("records for every Kubernetes object exactly the inputs the offline render shows", async () => {
@@ -160,9 +267,11 @@ describe("real engine (tools/realengine)", function () {
         });
 
         it("passes pulumi preview --policy-pack policy and pulumi up through the real engine", () => {
-            assert.equal(run.code, 0, `preview.sh failed at ${run.summary.step}:\n${log(run, run.summary.step).slice(-3000)}`);
-            packPassed(log(run, "preview"));
-            assert.match(log(run, "up"), /✅ ternent-postgres-recoverability@v[\d.]+ \(local: policy\)/);
+            passedPreviewAndUp(run);
+        });
+
+        it("leaves the checks unknown values hide in the real preview to up, where they run and pass", () => {
+            hiddenThenRun(run);
         });
 
         it("records for every Kubernetes object exactly the inputs the offline render shows, and no credential in plaintext", async () => {
@@ -183,6 +292,9 @@ describe("real engine (tools/realengine)", function () {
             assert.equal(run.code, 1, "preview.sh accepted the weakened stack");
             assert.equal(run.summary.step, "preview");
             assert.match(log(run, "preview"), /\[mandatory\][^\n]*retention-daily-backups/);
+            const refusals = policyEvents(run, "preview").filter((e) => e.enforcementLevel === "mandatory");
+            assert.deepEqual([...new Set(refusals.map((e) => e.policyName))], ["retention-daily-backups"]);
+            assert.match(refusals[0].message, /TERNENT_RETAIN_DAILY="3"[^\n]*below the minimum of 7/);
         });
     });
 });
