@@ -19,7 +19,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, PG_BIN, findTool, findWalg, killEverything, runOk, sleep } from "./lab";
+import { Lab, PG_BIN, findTool, findWalg, killEverything, runOk, sleep } from ".";
 import { Writer, objectKeys, restoreFromBucket, secondsBetween, storedBytes } from "../test/faults/helpers";
 
 /**

@@ -11,7 +11,7 @@
  * Exit codes: 0 both drills passed; 1 a drill or a step failed; 2 bad option; 4 blocked (no WAL-G).
  */
 import * as path from "path";
-import { Lab, PG_BIN, RunResult, findWalg, killEverything, run, sleep } from "./lab";
+import { Lab, PG_BIN, RunResult, findWalg, killEverything, run, sleep } from ".";
 
 interface Options {
     archiveTimeout?: number;

@@ -12,7 +12,7 @@ import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, RunResult, findTool, run, waitFor } from "../../lab/lab";
+import { Lab, RunResult, findTool, run, waitFor } from "../../lab";
 import { Ack, Restored, Writer, labSkipReason, objectKeys, restoreFromBucket, secondsBetween, sleep } from "./helpers";
 import { requireOrSkip } from "../setup/requirements";
 

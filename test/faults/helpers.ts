@@ -5,7 +5,7 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
-import { Lab, PG_BIN, RunResult, labSkipReason, run } from "../../lab/lab";
+import { Lab, PG_BIN, RunResult, labSkipReason, run } from "../../lab";
 
 export { labSkipReason };
 

@@ -6,7 +6,7 @@
 // outage makes archive_command fail within seconds instead, which verify.sh reports as failing.
 // A private MinIO: stopping the shared one would break the other labs of this run.
 import { strict as assert } from "assert";
-import { Lab, RunResult, sleep, waitFor } from "../../lab/lab";
+import { Lab, RunResult, sleep, waitFor } from "../../lab";
 import { useLab } from "./helpers";
 
 const ARCHIVE_TIMEOUT = 10;

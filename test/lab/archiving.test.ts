@@ -1,7 +1,7 @@
 // Continuous WAL archiving through archive-command.sh and verify.sh, against real PostgreSQL 15,
 // WAL-G and MinIO. archive_timeout is 3 s here (60 s in prod) to keep the test short.
 import { strict as assert } from "assert";
-import { sleep, waitFor } from "../../lab/lab";
+import { sleep, waitFor } from "../../lab";
 import { useLab } from "./helpers";
 
 const ARCHIVE_TIMEOUT = 3;

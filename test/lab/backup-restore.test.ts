@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { S3Object, sleep } from "../../lab/lab";
+import { S3Object, sleep } from "../../lab";
 import { useLab } from "./helpers";
 
 describe("lab: base backup, restore drill and read-only credentials", function () {

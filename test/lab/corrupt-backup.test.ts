@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, PG_BIN, run } from "../../lab/lab";
+import { Lab, PG_BIN, run } from "../../lab";
 import { useLab } from "./helpers";
 
 const FAST = { WALG_DOWNLOAD_FILE_RETRIES: "0", WALG_DOWNLOAD_CONCURRENCY: "1" };

@@ -1,7 +1,7 @@
 // Shared set-up of the lab tests: one Lab (own bucket, PostgreSQL, temp dirs and free ports) per
 // scenario, skipped with the reason when WAL-G or MinIO is not available, always cleaned up. The
 // scenarios share one MinIO process and its rw/ro users (SharedStorage) to save start-up time.
-import { Lab, LabOptions, SharedStorage, labSkipReason } from "../../lab/lab";
+import { Lab, LabOptions, SharedStorage, labSkipReason } from "../../lab";
 import { requireOrSkip } from "../setup/requirements";
 
 export { labSkipReason };

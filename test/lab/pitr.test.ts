@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { sleep } from "../../lab/lab";
+import { sleep } from "../../lab";
 import { useLab } from "./helpers";
 
 /** Seconds between two RFC 3339 / PostgreSQL times (b - a). */

@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, PG_BIN, Postgres, freePort, run, sleep } from "../../lab/lab";
+import { Lab, PG_BIN, LocalPostgres, freePort, run, sleep } from "../../lab";
 import { column, useLab } from "./helpers";
 
 describe("lab: recovery to T into a new volume and a new WAL-G generation", function () {
@@ -13,7 +13,7 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
     let T = "";
     let oldListing: string[] = [];
     let pgdata = "";
-    let restored: Postgres | undefined;
+    let restored: LocalPostgres | undefined;
     const oldPrefix = () => `${lab().prefix}/`;
     const newPrefix = () => `${lab().prefixFor(1)}/`;
     const listing = async (l: Lab, prefix: string) => (await l.minio.listObjects(l.bucket, prefix)).map((o) => `${o.key} ${o.size} ${o.etag}`);
@@ -63,7 +63,7 @@ describe("lab: recovery to T into a new volume and a new WAL-G generation", func
     it("PostgreSQL comes up on the restored directory with exactly the rows committed up to T", async function () {
         const l = lab();
         const port = await freePort();
-        restored = new Postgres({
+        restored = new LocalPostgres({
             pgdata,
             socketDir: path.join(l.root, "sock-g1"),
             port,

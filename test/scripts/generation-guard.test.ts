@@ -4,7 +4,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, makeTempDir, removeTempDir, run, RunResult } from "../../lab/lab";
+import { REPO_ROOT, makeTempDir, removeTempDir, run, RunResult } from "../../lab";
 
 describe("generation guard (archive-command.sh, backup.sh; stub wal-g)", function () {
     let dir: string;

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, makeTempDir, removeTempDir, run, RunResult } from "../../lab/lab";
+import { REPO_ROOT, makeTempDir, removeTempDir, run, RunResult } from "../../lab";
 
 describe("restore-command.sh and archive-command.sh (exit-code mapping, stub wal-g)", function () {
     let dir: string;

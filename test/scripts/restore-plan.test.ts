@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT, run, RunResult } from "../../lab/lab";
+import { REPO_ROOT, run, RunResult } from "../../lab";
 
 const PLAN = path.join(REPO_ROOT, "scripts", "restore-plan.pl");
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");

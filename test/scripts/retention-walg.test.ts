@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Lab, PG_BIN, labSkipReason, run, RunResult } from "../../lab/lab";
+import { Lab, PG_BIN, labSkipReason, run, RunResult } from "../../lab";
 import { requireOrSkip } from "../setup/requirements";
 
 const DAY = 24 * 3600_000;

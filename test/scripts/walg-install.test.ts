@@ -4,7 +4,7 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, makeTempDir, removeTempDir, run, RunResult } from "../../lab/lab";
+import { REPO_ROOT, makeTempDir, removeTempDir, run, RunResult } from "../../lab";
 
 const SCRIPT = path.join(REPO_ROOT, "scripts", "walg-install.sh");
 const FAKE_BINARY = "#!/bin/sh\necho 'wal-g version v3.0.9-fake'\n";

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { cacheDir, freePort, run, RunResult, sleep } from "../../lab/lab";
+import { cacheDir, freePort, run, RunResult, sleep } from "../../lab";
 
 export interface ControlPlaneStatus {
     readonly ok: boolean;
