@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PerlServer } from "./perl-server";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PLAN = path.join(ROOT, "scripts/retention-plan.pl");
@@ -515,6 +516,8 @@ function expectedWeeklies(created: Created[], weeklyDay: string): Created[] {
 
 async function simulate(s: Scenario): Promise<SimResult> {
     const bucket = new Bucket();
+    // The planner and the stand-in run hundreds of times: through one perl process, not one per day.
+    const perl = new PerlServer();
     const res: SimResult = { violations: [], runs: 0, refusals: 0, deleted: 0, maxKept: 0, finalKept: 0, everMarked: new Set(), created: [], perRun: [] };
     try {
         const t0 = Date.parse(s.start);
@@ -558,16 +561,16 @@ async function simulate(s: Scenario): Promise<SimResult> {
                 if (s.viaScript) {
                     r = await bucket.run({ ...env, TERNENT_RETENTION_NOW: iso(now) });
                 } else {
-                    const p = await exec("perl", planArgv({ now: iso(now), daily: s.daily, weekly: s.weekly, "pitr-days": s.pitrDays, "weekly-day": s.weeklyDay }), { input: JSON.stringify(listing(st)) });
+                    const p = await perl.run(planArgv({ now: iso(now), daily: s.daily, weekly: s.weekly, "pitr-days": s.pitrDays, "weekly-day": s.weeklyDay }), JSON.stringify(listing(st)));
                     const plan = p.stdout.trim() ? (JSON.parse(p.stdout) as Plan) : null;
                     r = { ...p, result: { status: p.code === 3 ? "refused" : p.code === 0 ? "ok" : "failed", plan } };
                     if (p.code === 0 && plan) {
                         // the order retention.sh uses: protect, release, delete
-                        const b = await bucket.batch([
+                        const b = await perl.run([FAKE_WALG, "--batch"], [
                             ...plan.mark.map((n) => `backup-mark ${n}`),
                             ...plan.unmark.map((n) => `backup-mark -i ${n}`),
                             plan.deleteArgs!.join(" "),
-                        ]);
+                        ].join("\n") + "\n", { FAKE_WALG_STATE: bucket.stateFile });
                         if (b.code !== 0) r = { ...b, result: null };
                     }
                 }
@@ -586,6 +589,7 @@ async function simulate(s: Scenario): Promise<SimResult> {
         res.finalKept = st.backups.length;
         return res;
     } finally {
+        perl.close();
         bucket.cleanup();
     }
 }
