@@ -51,6 +51,9 @@ facts=$(pg_query "SELECT json_build_object(
         'failing_now', failed_count > 0 AND last_failed_time IS NOT NULL
             AND (last_archived_time IS NULL OR last_failed_time > last_archived_time),
         'current_wal', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END,
+        'current_segment_no', CASE WHEN pg_is_in_recovery() THEN NULL
+            ELSE floor((pg_current_wal_lsn() - '0/0'::pg_lsn) / pg_size_bytes(current_setting('wal_segment_size')))::bigint END,
+        'wal_segment_bytes', pg_size_bytes(current_setting('wal_segment_size')),
         'archive_timeout_seconds', extract(epoch FROM current_setting('archive_timeout')::interval)::int,
         'stats_reset', stats_reset)
     FROM pg_stat_archiver") || {
@@ -76,17 +79,19 @@ verdict=$(perl -MJSON::PP -e '
     my $f = decode_json($facts);
     my $r = eval { decode_json($ready) } // {};
     $f->{$_} = $r->{$_} for qw(ready_count oldest_ready_wal oldest_ready_age_seconds);
-    if ($source eq "pg_stat_archiver" && ($f->{current_wal} // "") =~ /^[0-9A-F]{24}$/) {
+    if ($source eq "pg_stat_archiver" && ($f->{current_wal} // "") =~ /^[0-9A-F]{24}$/ && defined $f->{current_segment_no}) {
         # No archive_status listing: the completed segments after the last archived one on the same
-        # timeline are waiting; their age is at most the time since the last success.
-        my $no = sub { hex(substr($_[0], 8, 8)) * 256 + hex(substr($_[0], 16, 8)) };
+        # timeline, up to the one WAL is written into (by LSN: pg_walfile_name() names the previous
+        # segment right after a switch), are waiting; their age is at most the time since the last success.
+        my $per_id = 2**32 / $f->{wal_segment_bytes};
+        my $no = sub { hex(substr($_[0], 8, 8)) * $per_id + hex(substr($_[0], 16, 8)) };
         # The history file of a base backup (<segment>.<offset>.backup) counts as its segment.
         my ($last) = ($f->{last_archived_wal} // "") =~ /^([0-9A-F]{24})(?:\.[0-9A-F]{8}\.backup)?$/;
         if (defined $last && substr($last, 0, 8) eq substr($f->{current_wal}, 0, 8)) {
-            my $n = $no->($f->{current_wal}) - $no->($last) - 1;
+            my $n = $f->{current_segment_no} - $no->($last) - 1;
             my $next = $no->($last) + 1;
             $f->{ready_count} = $n > 0 ? $n : 0;
-            $f->{oldest_ready_wal} = $n > 0 ? sprintf("%s%08X%08X", substr($last, 0, 8), int($next / 256), $next % 256) : undef;
+            $f->{oldest_ready_wal} = $n > 0 ? sprintf("%s%08X%08X", substr($last, 0, 8), int($next / $per_id), $next % $per_id) : undef;
             $f->{oldest_ready_age_seconds} = $n > 0 ? $f->{last_archived_age_seconds} : undef;
         }
     }

@@ -43,6 +43,8 @@ describe(`lab: a stalled archiver is reported within 2 × archive_timeout (${ARC
         // silently while S3 is down, as it also does when the network hangs.
         await restartPrimary(l, { ...renderedEnv, WALG_S3_MAX_RETRIES: "15" });
         await l.psql("CREATE TABLE t (x int)");
+        // A role that may read the settings but not list pg_wal/archive_status (verify.sh's fallback).
+        await l.psql("CREATE ROLE checker LOGIN PASSWORD 'checker-pw'; GRANT pg_read_all_settings TO checker");
         await l.switchWalAndWaitArchived();
     });
 
@@ -71,6 +73,13 @@ describe(`lab: a stalled archiver is reported within 2 × archive_timeout (${ARC
             "archive_command is stuck or retrying without failing"));
         assert.ok(r.json.oldest_ready_age_seconds > ARCHIVE_TIMEOUT);
         assert.ok(seconds <= 2 * ARCHIVE_TIMEOUT, `reported ${seconds} s after S3 stopped, more than 2 × archive_timeout`);
+        // Without the privilege to list archive_status: the segments past the last archived one, aged by the last success.
+        const f = await l.runScript("verify.sh", { env: { PGUSER: "checker", PGPASSWORD: "checker-pw" } });
+        assert.equal(f.code, 1, f.stdout);
+        assert.equal(f.json.ready_source, "pg_stat_archiver");
+        assert.match(f.json.ready_error, /permission denied for function pg_ls_archive_statusdir/);
+        assert.equal(f.json.oldest_ready_wal, r.json.oldest_ready_wal);
+        assert.ok(f.json.problems.some((p: string) => p.startsWith(`${r.json.oldest_ready_wal} has waited`)), f.json.problems.join("; "));
     });
 
     it("is healthy again once S3 is back and the waiting segments are archived", async function () {
