@@ -11,9 +11,9 @@
 //   pack and are configurable there (--policy-pack-config); a hard-coded floor here would defeat that.
 
 import * as pulumi from "@pulumi/pulumi";
-import { CronError, maxIntervalSeconds, parseCron } from "../lib/cron";
+import { CronError, maxIntervalSeconds, parseCron } from "../policy/lib/cron";
 import { generationNames, SPACES_REGIONS, Weekday, WEEKDAYS } from "../lib/contract";
-import { fetchRetryWorstCase, FetchRetryWorstCase, THROTTLE_DELAYS_MS } from "../lib/walg-retry";
+import { fetchRetryWorstCase, FetchRetryWorstCase, THROTTLE_DELAYS_MS } from "../policy/lib/walg-retry";
 import WALG_RELEASE from "../lib/walg-release.json";
 
 export const PROJECT = "ternent-postgres";

@@ -6,9 +6,9 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { quotePgConf } from "../lib/pgconf";
+import { quotePgConf } from "../policy/lib/pgconf";
 import { ANNOTATIONS, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
-import { retryEnv } from "../lib/walg-retry";
+import { retryEnv } from "../policy/lib/walg-retry";
 import { PostgresConfig, WalgConfig } from "./config";
 import { labelsFor } from "./labels";
 import {

@@ -1,6 +1,7 @@
 // Five-field cron expressions as Kubernetes CronJobs read them (minute hour day-of-month month
 // day-of-week, UTC), parsed strictly so that a typo fails at preview instead of at 02:00.
-// Shared by the stack config validation and the policy pack; no dependencies.
+// The pack's own parser; the stack config validation imports it from here (the pack stands alone,
+// the program may import from it, never the other way round). No dependencies.
 
 export class CronError extends Error {}
 

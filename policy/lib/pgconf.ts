@@ -1,6 +1,6 @@
 // Reads postgresql.conf text the way PostgreSQL does for the settings this project cares about:
 // `name = value` or `name value`, `#` comments, single-quoted values with '' escapes, last one wins.
-// Shared by tests and the policy pack; no dependencies.
+// The pack's own reader; the program (quotePgConf) and tests import it from here. No dependencies.
 
 export class PgConfError extends Error {}
 

@@ -2,7 +2,7 @@
 // (`-c config_file=…`, followed through the volume mounts to the ConfigMap key) overlaid with the
 // `-c name=value` options of its command line, which PostgreSQL applies last.
 
-import { parsePgConf, PgConfError } from "../../lib/pgconf";
+import { parsePgConf, PgConfError } from "./pgconf";
 import { commandLine, ContainerRef } from "./k8s";
 import { StackView, Workload } from "./stack";
 import { asStr, at, UNKNOWN } from "./values";

@@ -1,6 +1,6 @@
-// How long WAL-G 3.0.9 can keep retrying before it gives up, from the settings a pod gets. Shared by
-// the stack config validation (components/config.ts), the policy pack (walg-retries-bounded) and the
-// tests; no dependencies. Read from WAL-G v3.0.9 and the aws-sdk-go v1.55 it links:
+// How long WAL-G 3.0.9 can keep retrying before it gives up, from the settings a pod gets. The pack's
+// own (walg-retries-bounded); the stack config validation and the pods' env import it from here. No
+// dependencies. Read from WAL-G v3.0.9 and the aws-sdk-go v1.55 it links:
 //
 // - S3 requests (every WAL-G command): `WALG_S3_MAX_RETRIES` (default 15) retries of one request, for
 //   connection errors (refused, reset, timeout), 5xx and throttling. Retry k (0-based) waits

@@ -1,7 +1,7 @@
 // Reading what a workload's pods run: one environment variable with where it came from, the
 // CronJob schedule and its worst-case interval, and the script file a container executes.
 
-import { CronError, maxIntervalSeconds, parseCron } from "../../lib/cron";
+import { CronError, maxIntervalSeconds, parseCron } from "./cron";
 import { commandLine, ContainerRef, ROLE_SCRIPTS } from "./k8s";
 import { EnvValue, lastEnvFromCandidate, StackView, Workload } from "./stack";
 import { asStr, at, show, UNKNOWN } from "./values";

@@ -5,13 +5,16 @@
 // most archive_timeout after a write, so with a limit <= archive_timeout verify.sh sees a stall within
 // 2 × archive_timeout. The verify CronJob must run at least every maxVerifyIntervalArchiveTimeouts
 // (default 2) × archive_timeout (cron cannot fire more than once a minute, so not "+ the limit").
-import { pgDurationSeconds, PgConfError } from "../../lib/pgconf";
+import { pgDurationSeconds, PgConfError } from "../lib/pgconf";
 import { stackPolicy } from "../lib/checks";
 import { checkSchedule, jobContainer } from "../lib/cronjobs";
 import { codeLines, TYPES } from "../lib/k8s";
 import { postgresRuntime } from "../lib/postgres";
 import { StackView } from "../lib/stack";
 import { envLookup, scriptOf, stackFile, stackKey } from "../lib/workloads";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["archive-stall-detection"];
 
 export interface ArchiveStallConfig {
     readonly maxVerifyIntervalArchiveTimeouts: number;
@@ -19,13 +22,13 @@ export interface ArchiveStallConfig {
 
 export const archiveStallDetection = stackPolicy<ArchiveStallConfig>({
     name: "archive-stall-detection",
-    description: "A verify CronJob (verify.sh) in the primary's namespace, unsuspended, checks how long completed WAL segments have waited to be archived (pg_ls_archive_statusdir) with a limit TERNENT_VERIFY_MAX_READY_AGE_SECONDS (default: archive_timeout) of at most the server's archive_timeout, so it sees a stalled archiver within 2 × archive_timeout even while WAL-G retries without failing, and runs at least every maxVerifyIntervalArchiveTimeouts (default 2) × archive_timeout, worst case.",
+    description: `A verify CronJob (verify.sh) in the primary's namespace, unsuspended, checks how long completed WAL segments have waited to be archived (pg_ls_archive_statusdir) with a limit TERNENT_VERIFY_MAX_READY_AGE_SECONDS (default: archive_timeout) of at most the server's archive_timeout, so it sees a stalled archiver within 2 × archive_timeout even while WAL-G retries without failing, and runs at least every maxVerifyIntervalArchiveTimeouts (default ${DEFAULTS.maxVerifyIntervalArchiveTimeouts}) × archive_timeout, worst case.`,
     remediationSteps: "Set ternent-postgres:schedules.verify to \"* * * * *\" (with archiveTimeoutSeconds 60) in the stack file.",
     severity: "high",
     configSchema: {
         properties: {
             maxVerifyIntervalArchiveTimeouts: {
-                type: "number", exclusiveMinimum: 0, default: 2,
+                type: "number", exclusiveMinimum: 0, default: DEFAULTS.maxVerifyIntervalArchiveTimeouts,
                 description: "Longest worst-case time between two verify runs, in multiples of the server's archive_timeout.",
             },
         },

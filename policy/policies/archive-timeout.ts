@@ -1,10 +1,13 @@
 // archive_timeout bounds how long a committed write can sit in an unfinished WAL segment before it
 // is archived (the recovery point objective on a quiet database).
-import { pgDurationSeconds, PgConfError } from "../../lib/pgconf";
+import { pgDurationSeconds, PgConfError } from "../lib/pgconf";
 import { stackPolicy } from "../lib/checks";
 import { postgresRuntime } from "../lib/postgres";
 import { StackView } from "../lib/stack";
 import { stackFile, stackKey } from "../lib/workloads";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["archive-timeout"];
 
 export interface ArchiveTimeoutConfig {
     readonly maxArchiveTimeoutSeconds: number;
@@ -12,12 +15,12 @@ export interface ArchiveTimeoutConfig {
 
 export const archiveTimeout = stackPolicy<ArchiveTimeoutConfig>({
     name: "archive-timeout",
-    description: "The Postgres server forces a WAL segment switch at least every maxArchiveTimeoutSeconds (default 60): 0 < archive_timeout ≤ the maximum, as read from the postgresql.conf the StatefulSet mounts and its -c options.",
+    description: `The Postgres server forces a WAL segment switch at least every maxArchiveTimeoutSeconds (default ${DEFAULTS.maxArchiveTimeoutSeconds}): 0 < archive_timeout ≤ the maximum, as read from the postgresql.conf the StatefulSet mounts and its -c options.`,
     remediationSteps: "Set ternent-postgres:postgres.archiveTimeoutSeconds to at most 60 (and more than 0) in the stack file.",
     severity: "high",
     configSchema: {
         properties: {
-            maxArchiveTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: 60, description: "Largest allowed archive_timeout, in seconds." },
+            maxArchiveTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: DEFAULTS.maxArchiveTimeoutSeconds, description: "Largest allowed archive_timeout, in seconds." },
         },
     },
     validate(args, checks, config) {

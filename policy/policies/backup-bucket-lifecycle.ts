@@ -8,6 +8,9 @@ import { secretEntries, StackView } from "../lib/stack";
 import { parseS3Prefix } from "../lib/walg";
 import { asArr, asStr, at, intOf, UNKNOWN } from "../lib/values";
 import { envLookup, stackKey } from "../lib/workloads";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["backup-bucket-lifecycle"];
 
 export interface LifecycleConfig {
     readonly minHorizonDays: number;
@@ -88,7 +91,7 @@ export const backupBucketLifecycle = stackPolicy<LifecycleConfig>({
     configSchema: {
         properties: {
             minHorizonDays: {
-                type: "integer", minimum: 1, default: 35,
+                type: "integer", minimum: 1, default: DEFAULTS.minHorizonDays,
                 description: "Smallest retention horizon in days (4 weekly backups plus the week in progress).",
             },
         },

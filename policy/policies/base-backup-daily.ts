@@ -5,6 +5,9 @@ import { StackView } from "../lib/stack";
 import { checkJobScriptAndPrefix, primaryPrefix } from "../lib/walg";
 import { checkSchedule, jobContainer } from "../lib/cronjobs";
 import { humanSeconds, stackFile, stackKey } from "../lib/workloads";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["base-backup-daily"];
 
 export interface BaseBackupConfig {
     readonly maxBaseBackupIntervalHours: number;
@@ -12,13 +15,13 @@ export interface BaseBackupConfig {
 
 export const baseBackupDaily = stackPolicy<BaseBackupConfig>({
     name: "base-backup-daily",
-    description: "The backup CronJob (backup.sh, wal-g backup-push) runs in the primary's namespace at least every maxBaseBackupIntervalHours (default 24) hours, worst case, is not suspended, and backs up to the prefix the primary archives WAL to.",
+    description: `The backup CronJob (backup.sh, wal-g backup-push) runs in the primary's namespace at least every maxBaseBackupIntervalHours (default ${DEFAULTS.maxBaseBackupIntervalHours}) hours, worst case, is not suspended, and backs up to the prefix the primary archives WAL to.`,
     remediationSteps: "Set ternent-postgres:schedules.backup to a schedule that fires at least daily, e.g. \"0 2 * * *\".",
     severity: "critical",
     configSchema: {
         properties: {
             maxBaseBackupIntervalHours: {
-                type: "number", exclusiveMinimum: 0, default: 24,
+                type: "number", exclusiveMinimum: 0, default: DEFAULTS.maxBaseBackupIntervalHours,
                 description: "Longest worst-case time between two base backups, in hours.",
             },
         },

@@ -2,6 +2,9 @@
 // point-in-time recovery (TERNENT_PITR_DAYS).
 import { stackPolicy } from "../lib/checks";
 import { checkRetentionMinimum } from "../lib/retention";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["retention-pitr-window"];
 
 export interface RetentionPitrConfig {
     readonly minPitrDays: number;
@@ -9,12 +12,12 @@ export interface RetentionPitrConfig {
 
 export const retentionPitrWindow = stackPolicy<RetentionPitrConfig>({
     name: "retention-pitr-window",
-    description: "The retention CronJob keeps at least minPitrDays (default 7) days of point-in-time recovery: TERNENT_PITR_DAYS on the container that runs retention.sh.",
-    remediationSteps: "Set ternent-postgres:retention.pitrDays to at least 7 in the stack file.",
+    description: `The retention CronJob keeps at least minPitrDays (default ${DEFAULTS.minPitrDays}) days of point-in-time recovery: TERNENT_PITR_DAYS on the container that runs retention.sh.`,
+    remediationSteps: `Set ternent-postgres:retention.pitrDays to at least ${DEFAULTS.minPitrDays} in the stack file.`,
     severity: "critical",
     configSchema: {
         properties: {
-            minPitrDays: { type: "integer", minimum: 0, default: 7, description: "Fewest days of point-in-time recovery the retention job may keep." },
+            minPitrDays: { type: "integer", minimum: 0, default: DEFAULTS.minPitrDays, description: "Fewest days of point-in-time recovery the retention job may keep." },
         },
     },
     validate(args, checks, config) {

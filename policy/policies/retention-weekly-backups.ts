@@ -4,6 +4,9 @@ import { stackPolicy } from "../lib/checks";
 import { checkRetentionMinimum, retentionJobs } from "../lib/retention";
 import { StackView } from "../lib/stack";
 import { envLookup, stackFile, stackKey } from "../lib/workloads";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["retention-weekly-backups"];
 
 export interface RetentionWeeklyConfig {
     readonly minWeeklyBackups: number;
@@ -13,12 +16,12 @@ const DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", 
 
 export const retentionWeeklyBackups = stackPolicy<RetentionWeeklyConfig>({
     name: "retention-weekly-backups",
-    description: "The retention CronJob keeps at least minWeeklyBackups (default 4) weekly base backups: TERNENT_RETAIN_WEEKLY on the container that runs retention.sh, with a valid TERNENT_WEEKLY_DAY.",
-    remediationSteps: "Set ternent-postgres:retention.weekly to at least 4 and retention.weeklyDay to sunday..saturday in the stack file.",
+    description: `The retention CronJob keeps at least minWeeklyBackups (default ${DEFAULTS.minWeeklyBackups}) weekly base backups: TERNENT_RETAIN_WEEKLY on the container that runs retention.sh, with a valid TERNENT_WEEKLY_DAY.`,
+    remediationSteps: `Set ternent-postgres:retention.weekly to at least ${DEFAULTS.minWeeklyBackups} and retention.weeklyDay to sunday..saturday in the stack file.`,
     severity: "critical",
     configSchema: {
         properties: {
-            minWeeklyBackups: { type: "integer", minimum: 0, default: 4, description: "Fewest weekly base backups the retention job may keep." },
+            minWeeklyBackups: { type: "integer", minimum: 0, default: DEFAULTS.minWeeklyBackups, description: "Fewest weekly base backups the retention job may keep." },
         },
     },
     validate(args, checks, config) {

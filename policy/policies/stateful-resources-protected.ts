@@ -6,6 +6,9 @@ import { resourcePolicy } from "../lib/checks";
 import { COMPONENT_LABEL, metaOf, objectName, TYPES } from "../lib/k8s";
 import { secretEntries, stackNameOf } from "../lib/stack";
 import { raw } from "../lib/values";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["stateful-resources-protected"];
 
 export interface ProtectConfig {
     readonly prodStacks: string[];
@@ -45,11 +48,11 @@ export const statefulResourcesProtected = resourcePolicy<ProtectConfig>({
     severity: "critical",
     configSchema: {
         properties: {
-            prodStacks: { type: "array", items: { type: "string" }, default: ["prod"], description: "Stack names that are production." },
-            prodTag: { type: "string", default: "environment", description: "Stack tag (e.g. from pulumi:tags) that marks production." },
-            prodTagValues: { type: "array", items: { type: "string" }, default: ["prod", "production"], description: "Values of prodTag that mean production." },
+            prodStacks: { type: "array", items: { type: "string" }, default: DEFAULTS.prodStacks, description: "Stack names that are production." },
+            prodTag: { type: "string", default: DEFAULTS.prodTag, description: "Stack tag (e.g. from pulumi:tags) that marks production." },
+            prodTagValues: { type: "array", items: { type: "string" }, default: DEFAULTS.prodTagValues, description: "Values of prodTag that mean production." },
             transientComponents: {
-                type: "array", items: { type: "string" }, default: ["restore"],
+                type: "array", items: { type: "string" }, default: DEFAULTS.transientComponents,
                 description: "app.kubernetes.io/component values of Secrets that belong to a one-off recovery and are removed with it.",
             },
         },

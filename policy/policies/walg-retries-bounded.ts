@@ -7,7 +7,10 @@ import { stackPolicy } from "../lib/checks";
 import { StackView } from "../lib/stack";
 import { walgConsumers } from "../lib/walg";
 import { envLookup, stackFile, stackKey } from "../lib/workloads";
-import { fetchRetryWorstCase, RetrySettings, WALG_RETRY_DEFAULTS, WALG_RETRY_ENV } from "../../lib/walg-retry";
+import { fetchRetryWorstCase, RetrySettings, WALG_RETRY_DEFAULTS, WALG_RETRY_ENV } from "../lib/walg-retry";
+import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+
+const DEFAULTS = POLICY_CONFIG_DEFAULTS["walg-retries-bounded"];
 
 export interface WalgRetriesConfig {
     readonly maxRetrySeconds: number;
@@ -15,12 +18,12 @@ export interface WalgRetriesConfig {
 
 export const walgRetriesBounded = stackPolicy<WalgRetriesConfig>({
     name: "walg-retries-bounded",
-    description: "Every container that runs WAL-G gives up on an unreadable object (corrupt, wrong key, storage down) within maxRetrySeconds (default 900): the worst case of backup-fetch's rounds (WALG_DOWNLOAD_FILE_RETRIES, halving WALG_DOWNLOAD_CONCURRENCY) and each S3 request's retries (WALG_S3_MAX_RETRIES, WALG_S3_MIN/MAX_THROTTLING_RETRY_DELAY), WAL-G's defaults where unset.",
+    description: `Every container that runs WAL-G gives up on an unreadable object (corrupt, wrong key, storage down) within maxRetrySeconds (default ${DEFAULTS.maxRetrySeconds}): the worst case of backup-fetch's rounds (WALG_DOWNLOAD_FILE_RETRIES, halving WALG_DOWNLOAD_CONCURRENCY) and each S3 request's retries (WALG_S3_MAX_RETRIES, WALG_S3_MIN/MAX_THROTTLING_RETRY_DELAY), WAL-G's defaults where unset.`,
     remediationSteps: "Set ternent-postgres:walg.retries (fileRetries, requestRetries, maxSeconds) in the stack file so that the worst case stays under the maximum.",
     severity: "high",
     configSchema: {
         properties: {
-            maxRetrySeconds: { type: "number", exclusiveMinimum: 0, default: 900, description: "Longest worst-case time WAL-G may retry one unreadable object, in seconds." },
+            maxRetrySeconds: { type: "number", exclusiveMinimum: 0, default: DEFAULTS.maxRetrySeconds, description: "Longest worst-case time WAL-G may retry one unreadable object, in seconds." },
         },
     },
     validate(args, checks, config) {

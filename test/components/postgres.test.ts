@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parsePgConf } from "../../lib/pgconf";
+import { parsePgConf } from "../../policy/lib/pgconf";
 import { SCRIPTS_DIR } from "../../components/scripts";
 import { parseQuantity } from "../../components/config";
 import {
-    byType, containersOf, dependsOn, envOf, findAllK8s, findK8s, k8sObjects, metaOf, podSpecOf, runWith, stackRun, workloads,
+    Any, byType, containersOf, dependsOn, envOf, findAllK8s, findK8s, k8sObjects, metaOf, podSpecOf, runWith, stackRun, workloads,
 } from "./helpers";
 
 const NS = "backend";

@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
-import { CronError, maxIntervalSeconds, minIntervalSeconds, parseCron } from "../../lib/cron";
+import { CronError, maxIntervalSeconds, minIntervalSeconds, parseCron } from "../../../policy/lib/cron";
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 
-describe("lib/cron", () => {
+describe("policy/lib/cron", () => {
     it("accepts the schedules the stacks use", () => {
         for (const expr of ["0 2 * * *", "30 3 * * *", "0 5 * * 0", "0 6 1 * *", "*/5 * * * *", "@daily", "0 4 * * sun"]) {
             assert.doesNotThrow(() => parseCron(expr), expr);

@@ -1,16 +1,16 @@
-// lib/walg-retry.ts: the worst case of WAL-G 3.0.9's retries, checked against the numbers the issue
+// policy/lib/walg-retry.ts: the worst case of WAL-G 3.0.9's retries, checked against the numbers the issue
 // measured with real WAL-G (67 minutes with the defaults, 7 minutes with 3 file retries) and against
 // the aws-sdk-go backoff it links (2^k × [min, 2·min), capped).
 import { strict as assert } from "assert";
 import {
     fetchRetryWorstCase, requestRetryWaitSeconds, retryEnv, RetrySettings, THROTTLE_DELAYS_MS, WALG_RETRY_DEFAULTS,
-} from "../../lib/walg-retry";
+} from "../../../policy/lib/walg-retry";
 
 const policy = (fileRetries: number, requestRetries: number, downloadConcurrency: number): RetrySettings => ({
     fileRetries, requestRetries, downloadConcurrency, minThrottleDelayMs: THROTTLE_DELAYS_MS.min, maxThrottleDelayMs: THROTTLE_DELAYS_MS.max,
 });
 
-describe("lib/walg-retry (worst case of WAL-G's retries)", () => {
+describe("policy/lib/walg-retry (worst case of WAL-G's retries)", () => {
     it("WAL-G's defaults sleep 67 minutes on an unreadable object (15 rounds: 1, 2, 4, then 5 minutes)", () => {
         const w = fetchRetryWorstCase(WALG_RETRY_DEFAULTS);
         assert.equal(w.sleeps, 15);
