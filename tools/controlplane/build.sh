@@ -6,26 +6,22 @@
 #   $CP/bin/etcd                     go.etcd.io/etcd/server/v3            (the version go.mod requires)
 #   $CP/bin/kube-apiserver           k8s.io/kubernetes/cmd/kube-apiserver
 #   $CP/bin/kube-controller-manager  k8s.io/kubernetes/cmd/kube-controller-manager
-#   $CP/bin/kubectl                  k8s.io/kubernetes/cmd/kubectl, only when no kubectl is on PATH or
-#                                    with --kubectl (the tests use $CP/bin/kubectl when it exists)
+#   $CP/bin/kubectl                  k8s.io/kubernetes/cmd/kubectl (the same release: a kubectl on PATH may be
+#                                    outside the supported +/-1 minor skew; the machine image's is 1.32)
 # with CP=${TERNENT_CACHE:-~/.cache/ternent-postgres}/controlplane, `go build -trimpath -ldflags=-s -w`
 # (plus the Kubernetes version stamp), GOMODCACHE=$TERNENT_CACHE/gomod, GOCACHE=$TERNENT_CACHE/gobuild.
 # Writes $CP/status.json: {"ok": true|false, "kubernetes": "v1.34.4", "etcd": "v3.6.4", "bin": ...,
 # "kubectl": <path>, "reason": <why not ok>} for the tests, and one JSON line on stdout.
 #
-# Inputs (env): TERNENT_CACHE (default ~/.cache/ternent-postgres).
-# Options:      --kubectl  also build kubectl when one is on PATH.
+# Inputs (env): TERNENT_CACHE (default ~/.cache/ternent-postgres). No options.
 # Exit codes:   0 built (or cached), 1 a build failed (the exact error is printed and recorded),
-#               2 bad usage or environment (no go).
+#               2 bad usage or environment (no go, no openssl, no node).
 set -euo pipefail
 
-build_kubectl=false
-for arg in "$@"; do
-	case $arg in
-	--kubectl) build_kubectl=true ;;
-	*) echo "controlplane/build.sh: unknown argument '$arg' (allowed: --kubectl)" >&2; exit 2 ;;
-	esac
-done
+if [ "$#" -gt 0 ]; then
+	echo "controlplane/build.sh: no arguments expected (got '$*')" >&2
+	exit 2
+fi
 
 SRC=$(cd "$(dirname "$0")" && pwd)
 CACHE=${TERNENT_CACHE:-$HOME/.cache/ternent-postgres}
@@ -35,6 +31,7 @@ export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gobuild GOFLAGS="-mod=readonly -bu
 log() { printf 'controlplane/build: %s\n' "$*" >&2; }
 command -v go >/dev/null 2>&1 || { log "go not found on PATH"; exit 2; }
 command -v openssl >/dev/null 2>&1 || { log "openssl not found on PATH (the tests generate their certificates with it)"; exit 2; }
+command -v node >/dev/null 2>&1 || { log "node not found on PATH"; exit 2; }
 mkdir -p "$BIN"
 
 modver() { awk -v m="$1" '$1 == m { print $2; exit }' "$SRC/go.mod"; }
@@ -49,11 +46,8 @@ minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
 vpkg=k8s.io/component-base/version
 k8s_ldflags="-s -w -X $vpkg.gitVersion=$K8S_VERSION -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
 
-targets=(etcd:go.etcd.io/etcd/server/v3 kube-apiserver:k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager:k8s.io/kubernetes/cmd/kube-controller-manager)
-kubectl_path=$(command -v kubectl || true)
-if $build_kubectl || [ -z "$kubectl_path" ]; then
-	targets+=(kubectl:k8s.io/kubernetes/cmd/kubectl)
-fi
+targets=(etcd:go.etcd.io/etcd/server/v3 kube-apiserver:k8s.io/kubernetes/cmd/kube-apiserver
+	kube-controller-manager:k8s.io/kubernetes/cmd/kube-controller-manager kubectl:k8s.io/kubernetes/cmd/kubectl)
 
 write_status() { # ok reason
 	node -e '
@@ -61,13 +55,12 @@ write_status() { # ok reason
 	const s = { ok: ok === "true", kubernetes: k8s, etcd, bin, kubectl: kubectl || null, reason: reason || null };
 	require("fs").writeFileSync(file, JSON.stringify(s, null, 2) + "\n");
 	console.log(JSON.stringify(s));
-	' "$CP/status.json" "$1" "${2:-}" "$K8S_VERSION" "$ETCD_VERSION" "$BIN" "$kubectl_resolved"
+	' "$CP/status.json" "$1" "${2:-}" "$K8S_VERSION" "$ETCD_VERSION" "$BIN" "$BIN/kubectl"
 }
 
 want=$({ go version; printf '%s\n' "$k8s_ldflags" "${targets[@]}"; cat "$SRC/go.mod" "$SRC/go.sum"; } | sha256sum | cut -d' ' -f1)
 all_there=true
 for t in "${targets[@]}"; do [ -x "$BIN/${t%%:*}" ] || all_there=false; done
-kubectl_resolved=$([ -x "$BIN/kubectl" ] && echo "$BIN/kubectl" || echo "$kubectl_path")
 if $all_there && [ "$(cat "$CP/.stamp" 2>/dev/null || true)" = "$want" ]; then
 	log "cached in $BIN (kubernetes $K8S_VERSION, etcd $ETCD_VERSION)"
 	write_status true
@@ -86,7 +79,6 @@ for t in "${targets[@]}"; do
 		log "building $name FAILED; the exact error:"
 		sed 's/^/    /' "$CP/build-$name.log" >&2
 		rm -f "$BIN/$name.tmp"
-		kubectl_resolved=$([ -x "$BIN/kubectl" ] && echo "$BIN/kubectl" || echo "$kubectl_path")
 		write_status false "go build $pkg failed: $(head -c 2000 "$CP/build-$name.log" | tr '\n' ' ')"
 		exit 1
 	fi
@@ -96,6 +88,5 @@ done
 log "built in $((SECONDS - total_start)) s"
 "$BIN/kube-apiserver" --version >&2
 "$BIN/etcd" --version | head -1 >&2
-kubectl_resolved=$([ -x "$BIN/kubectl" ] && echo "$BIN/kubectl" || echo "$kubectl_path")
 printf '%s\n' "$want" >"$CP/.stamp"
 write_status true

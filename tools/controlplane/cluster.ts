@@ -21,7 +21,8 @@ export interface ControlPlaneStatus {
     readonly kubernetes: string;
     readonly etcd: string;
     readonly bin: string;
-    readonly kubectl: string | null;
+    /** The kubectl of the same release (build.sh builds it too). */
+    readonly kubectl: string;
     readonly reason: string | null;
 }
 
@@ -30,7 +31,7 @@ export function controlPlaneRoot(): string {
     return path.join(cacheDir(), "controlplane");
 }
 
-/** Why the control plane cannot be started here (binaries not built, no kubectl/openssl), or undefined. */
+/** Why the control plane cannot be started here (binaries not built, no openssl), or undefined. */
 export function controlPlaneSkipReason(): string | undefined {
     const file = path.join(controlPlaneRoot(), "status.json");
     if (!fs.existsSync(file)) {
@@ -38,10 +39,9 @@ export function controlPlaneSkipReason(): string | undefined {
     }
     const status = JSON.parse(fs.readFileSync(file, "utf8")) as ControlPlaneStatus;
     if (!status.ok) return `tools/controlplane/build.sh failed: ${status.reason ?? "unknown reason"}`;
-    for (const bin of ["etcd", "kube-apiserver", "kube-controller-manager"]) {
+    for (const bin of ["etcd", "kube-apiserver", "kube-controller-manager", "kubectl"]) {
         if (!fs.existsSync(path.join(status.bin, bin))) return `${path.join(status.bin, bin)} missing: run bash tools/controlplane/build.sh`;
     }
-    if (!status.kubectl || !fs.existsSync(status.kubectl)) return "no kubectl (build one with bash tools/controlplane/build.sh --kubectl)";
     if (!hasCommand("openssl")) return "openssl not found (the certificates are generated with it)";
     return undefined;
 }
@@ -65,6 +65,7 @@ function readStatus(): ControlPlaneStatus {
 // Processes: each server in its own process group, killed on stop() and on Node's exit.
 
 const liveGroups = new Set<number>();
+const liveDirs = new Set<string>();
 let exitHook = false;
 function installExitHook(): void {
     if (exitHook) return;
@@ -77,7 +78,14 @@ function installExitHook(): void {
                 /* gone */
             }
         }
+        if (process.env.TERNENT_CONTROLPLANE_KEEP !== "1") {
+            for (const dir of liveDirs) fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
+    // Node's default action for these signals skips the exit hooks, which would leak the servers.
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+        process.once(signal, () => process.exit(code));
+    }
 }
 
 interface Server {
@@ -240,7 +248,9 @@ export class ControlPlane {
     /** Starts etcd, kube-apiserver and kube-controller-manager; creates namespace `backend` and the StorageClass. */
     static async start(opts: { namespaces?: string[] } = {}): Promise<ControlPlane> {
         const status = readStatus();
+        installExitHook();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-cp-"));
+        liveDirs.add(dir);
         const [etcdClient, etcdPeer, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
         const cp = new ControlPlane(dir, status, apiPort);
         try {
@@ -341,6 +351,7 @@ export class ControlPlane {
             return;
         }
         fs.rmSync(this.dir, { recursive: true, force: true });
+        liveDirs.delete(this.dir);
     }
 
     /** The log of one server (for failure messages). */
@@ -436,7 +447,7 @@ export class ControlPlane {
 
     /** Runs kubectl against this control plane (`--kubeconfig` added). */
     async kubectl(args: string[], input?: string): Promise<KubectlResult> {
-        const r = await run(this.status.kubectl!, ["--kubeconfig", this.kubeconfig, ...args], {
+        const r = await run(this.status.kubectl, ["--kubeconfig", this.kubeconfig, ...args], {
             input, timeoutMs: 120_000, env: { ...process.env, HOME: this.dir, KUBECONFIG: this.kubeconfig },
         });
         const warnings = r.stderr.split("\n").filter((l) => /^Warning: /.test(l)).map((l) => l.replace(/^Warning: /, ""));

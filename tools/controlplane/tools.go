@@ -1,6 +1,6 @@
 //go:build tools
 
-// The binaries build.sh compiles (kubectl only when none is on PATH, or with --kubectl), imported here so that `go mod tidy` keeps their dependencies in
+// The binaries build.sh compiles, imported here so that `go mod tidy` keeps their dependencies in
 // go.sum. The build tag keeps this file out of every build (main packages cannot be imported).
 package tools
 
