@@ -16,10 +16,14 @@
  * Defaults: --scale 75 (pgbench, about 1.1 GB), archive_timeout from the rendered postgresql.conf
  * (60 s), and the WAL-G tuning below (what ConfigMap ternent-postgres-walg should carry).
  * Prints a table; --json writes the four figures at the top level plus details.
+ *
+ *   npm run bench -- --peers [...]: WAL-G vs pgBackRest vs barman-cloud vs the physical floor, side by
+ *   side in one run (lab/bench-peers.ts; its own options, JSON section "peers").
  */
 import * as fs from "fs";
 import * as path from "path";
 import { Lab, PG_BIN, findTool, findWalg, killEverything, runOk, sleep } from ".";
+import { parsePeersArgs, runPeers } from "./bench-peers";
 import { Writer, objectKeys, restoreFromBucket, secondsBetween, storedBytes } from "../test/faults/helpers";
 
 /**
@@ -238,7 +242,9 @@ function round(n: number, digits = 3): number {
 }
 
 if (require.main === module) {
-    main()
+    // --peers: WAL-G vs pgBackRest vs barman-cloud vs the physical floor (lab/bench-peers.ts)
+    const argv = process.argv.slice(2);
+    (argv.includes("--peers") ? runPeers(parsePeersArgs(argv)).then(() => 0) : main())
         .then((code) => {
             killEverything();
             process.exit(code);
