@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lab/install.sh: install what the local DR lab needs, only what is missing; a second run is fast.
 #   Debian packages: postgresql-15, libbrotli1 (run-time library of a WAL-G built with the brotli
-#     tag), shellcheck, curl (apt-get; root or sudo)
+#     tag), shellcheck, curl, and the benchmark's peers pgbackrest, barman-cli-cloud, python3-boto3
+#     (apt-get; root or sudo)
 #   MinIO and mc: go install at pinned pseudo-versions into $TERNENT_CACHE/bin
 #   WAL-G: the release asset the pods install (URL + sha256 from lib/walg-release.json), downloaded,
 #          verified and extracted to $TERNENT_CACHE/bin/wal-g; where it cannot be downloaded (no
@@ -31,6 +32,10 @@ need_pkgs=()
 dpkg -s libbrotli1 >/dev/null 2>&1 || need_pkgs+=(libbrotli1)
 command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
+# The peers of `npm run bench -- --peers` (and its CI smoke test): pgBackRest and barman-cloud.
+command -v pgbackrest >/dev/null 2>&1 || need_pkgs+=(pgbackrest)
+command -v barman-cloud-backup >/dev/null 2>&1 || need_pkgs+=(barman-cli-cloud)
+dpkg -s python3-boto3 >/dev/null 2>&1 || need_pkgs+=(python3-boto3)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
     if [ "${TERNENT_SKIP_APT:-0}" = 1 ]; then
         missing+=("${need_pkgs[@]}")
@@ -42,7 +47,7 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
             || missing+=("${need_pkgs[@]}")
     fi
 else
-    say "postgresql-15, libbrotli1, shellcheck, curl: present"
+    say "postgresql-15, libbrotli1, shellcheck, curl, pgbackrest, barman-cli-cloud, python3-boto3: present"
 fi
 
 # --- Go-built tools --------------------------------------------------------------------------------
