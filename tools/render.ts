@@ -1,4 +1,4 @@
-// Offline render: runs index.ts under the mock runtime (tools/harness.ts) with Pulumi.<stack>.yaml and
+// Offline render: runs index.ts under the mock runtime (tools/harness/) with Pulumi.<stack>.yaml and
 // writes every Kubernetes object as YAML, one file per object, plus resources.json (every resource:
 // URN, type, name, parent, dependencies, options) and outputs.json. Secrets are redacted, and no
 // generated credential may appear anywhere in the output. Every object is validated against the

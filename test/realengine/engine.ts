@@ -95,7 +95,7 @@ function inputFiles(): string[] {
         }
     };
     ["index.ts", "Pulumi.yaml", "tsconfig.json", "package.json", "package-lock.json", "components", "lib", "scripts", "policy",
-        "tools/harness.ts", "tools/realengine/preview.sh", "tools/realengine/env.sh", "tools/realengine/stackfile.ts",
+        "tools/harness", "tools/realengine/preview.sh", "tools/realengine/env.sh", "tools/realengine/stackfile.ts",
         "tools/realengine/driver.ts", "tools/realengine/analyzer-policy-nodejs.sh"].forEach(walk);
     return files;
 }
