@@ -38,7 +38,7 @@ describe("lab: base backup, restore drill and read-only credentials", function (
         assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
         assert.equal(r.json.drill, "restore");
         assert.equal(r.json.ok, true);
-        assert.deepEqual(r.json.checks, { restore: "pass", connect: "pass", catalog: "pass", canary: "pass", smokeSql: "pass" });
+        assert.deepEqual(r.json.checks, { restore: "pass", backupReadable: "pass", connect: "pass", catalog: "pass", canary: "pass", smokeSql: "pass" });
         assert.equal(r.json.backup, backupName);
         assert.equal(r.json.newestCanary, newestCanary, "replay reached the newest archived canary");
         assert.ok(r.json.rtoSeconds > 0);
