@@ -65,6 +65,8 @@ export interface PeersOptions {
     json?: string;
     keep: boolean;
     log?: (msg: string) => void;
+    /** Print the table on stdout (default true). */
+    print?: boolean;
 }
 
 export const DEFAULT_PEERS: PeersOptions = {
@@ -249,6 +251,8 @@ async function golden(c: BenchContext, scale: number, name: string): Promise<{ d
     const t = now();
     ensureOk("pgbench -i", await run(path.join(PG_BIN, "pgbench"), ["-i", "-q", "-s", String(scale)], { env: pgEnv(c, pg), timeoutMs: 3_600_000 }));
     const loadSeconds = now() - t;
+    // the RPO writer's table (test/faults/helpers Writer), so every restore has it even when no row of it was archived
+    await pg.psql("CREATE TABLE bench_writes (id bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT clock_timestamp(), pad text)");
     await pg.psql("VACUUM ANALYZE");
     await pg.psql("CHECKPOINT");
     const dbBytes = Number(await pg.psql(`SELECT pg_database_size('${c.database}')`));
@@ -352,6 +356,7 @@ async function slot(c: BenchContext, o: PeersOptions, tool: Tool, round: number,
         const expectedAccounts = Number(await pg.psql("SELECT count(*) FROM pgbench_accounts"));
 
         const shim = { pg, dbUser: c.dbUser, database: c.database, psql: (sql: string) => pg.psql(sql) } as unknown as Lab;
+        const writerStart = new Date().toISOString();
         writer = await Writer.start(shim, { intervalMs: 100, table: "bench_writes" });
         await sleep(writerSeconds * 1000);
         await pg.kill9();
@@ -394,7 +399,8 @@ async function slot(c: BenchContext, o: PeersOptions, tool: Tool, round: number,
         if (accounts !== expectedAccounts || sum !== expectedSum || !verified.writerRowsUnbroken) {
             throw new Error(`${tool.name} round ${round}: the restored database is not what was written: ${JSON.stringify(verified)}`);
         }
-        const rpoSeconds = newestTs ? (Date.parse(lastAck.ts) - Date.parse(newestTs)) / 1000 : writerSeconds;
+        // no writer row restored: everything since the writer started is lost
+        const rpoSeconds = (Date.parse(lastAck.ts) - Date.parse(newestTs || writerStart)) / 1000;
         const storedBytes = await tool.storedBytes();
         const rawRead = await tool.rawRead(dir);
         return {
@@ -504,7 +510,7 @@ async function deltaWeek(c: BenchContext, o: PeersOptions, gold: { dir: string }
             days.push({ day, full: f, delta: d, changedTx: day > 0 ? txPerDay : 0 });
             c.log(`[delta day ${day}] full ${f.seconds} s ${(f.bytes / 1e6).toFixed(1)} MB; delta ${d.seconds} s ${(d.bytes / 1e6).toFixed(1)} MB (${d.name})`);
         }
-        await pg.psql("SELECT pg_switch_wal()");
+        await pg.switchWalAndWaitArchived({}, 600_000);
         await pg.stop("fast");
         // restore the last backup of each (its own end point): a delta chain is fetched base + deltas
         for (const tool of [full, delta]) {
@@ -739,11 +745,7 @@ export async function runPeers(o: PeersOptions) {
             delta,
             slots,
         };
-        console.log(`\npgbench scale ${o.scale}: ${(gold.dbBytes / 1e9).toFixed(2)} GB; ${o.walSegments} segments of load; archive_timeout ${c.archiveTimeoutSeconds} s; ` +
-            `${o.rounds} interleaved rounds; medians (min–max)\n`);
-        console.log(table(summary));
-        if (peers.goals) console.log(`\ngoals (WAL-G ÷ best peer): ${JSON.stringify(peers.goals)}`);
-        console.log(`load averages: ${loads.map((l) => `${l.what} ${l.loadavg.join("/")}`).join("; ")}`);
+        if (o.print !== false) printReport(o, c.archiveTimeoutSeconds, gold.dbBytes, summary, peers.goals, loads);
         if (o.json) {
             fs.writeFileSync(o.json, JSON.stringify({ peers }, null, 2) + "\n");
             log(`wrote ${o.json}`);
@@ -754,6 +756,14 @@ export async function runPeers(o: PeersOptions) {
         if (!o.keep) removeTempDir(root);
         else log(`kept ${root}`);
     }
+}
+
+function printReport(o: PeersOptions, archiveTimeout: number, dbBytes: number, summary: Summary, g: unknown, loads: { what: string; loadavg: number[] }[]): void {
+    console.log(`\npgbench scale ${o.scale}: ${(dbBytes / 1e9).toFixed(2)} GB; ${o.walSegments} segments of load; archive_timeout ${archiveTimeout} s; ` +
+        `${o.rounds} interleaved rounds; medians (min–max)\n`);
+    console.log(table(summary));
+    if (g) console.log(`\ngoals (WAL-G ÷ best peer): ${JSON.stringify(g)}`);
+    console.log(`load averages: ${loads.map((l) => `${l.what} ${l.loadavg.join("/")}`).join("; ")}`);
 }
 
 if (require.main === module) {

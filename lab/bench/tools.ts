@@ -16,7 +16,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { LocalPostgres, OsUser, PG_BIN, RunResult, run } from "..";
+import { ChildProcess, spawn } from "child_process";
+import { LocalPostgres, OsUser, PG_BIN, RunResult, run, track, waitFor } from "..";
 import { TlsMinio, TlsMinioKeys } from "./tls-minio";
 
 /** What every tool needs from the benchmark. */
@@ -127,18 +128,91 @@ async function mcRaw(c: BenchContext, prefix: string, dir: string): Promise<{ se
 
 // --- WAL-G as configured here ---------------------------------------------------------------------
 
+/**
+ * A client for `wal-g daemon` (WAL-G 3.0.9 ships none that we install): one message over its unix
+ * socket: type byte, big-endian uint16 length (including these 3 bytes), body; wal-push ('F') sends
+ * the file name, wal-fetch ('f') a count byte and length-prefixed arguments. Answers 'O' (done),
+ * 'N' (not in the archive), 'E' (error). As restore_command it keeps restore-command.sh's contract:
+ * exit 1 and "restore-command: not in archive: <file>" when missing, 126 on any error.
+ */
+const DAEMON_CLIENT = `#!/usr/bin/perl
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+my ($sock, $type, @args) = @ARGV;
+my $fail = $type eq 'f' ? 126 : 1;
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $sock)
+    or do { print STDERR "walg-daemon-client: FATAL cannot connect to $sock: $!\n"; exit $fail };
+my $body = $type eq 'F' ? $args[0] : pack('C', scalar @args) . join('', map { pack('n', length $_) . $_ } @args);
+print $s $type . pack('n', length($body) + 3) . $body;
+my $r = '';
+read($s, $r, 1);
+exit 0 if $r eq 'O';
+if ($r eq 'N') { print STDERR "restore-command: not in archive: $args[0]\n"; exit 1 }
+print STDERR "restore-command: FATAL wal-g daemon answered '$r' for $type @args\n";
+exit $fail;
+`;
+
 export class WalgTool implements Tool {
     prefix = "";
     private slotDir = "";
-    constructor(private readonly c: BenchContext, readonly name: string, private readonly overrides: Record<string, string> = {}) {}
+    private readonly daemon: boolean;
+    private readonly overrides: Record<string, string>;
+    private daemons: ChildProcess[] = [];
+    constructor(private readonly c: BenchContext, readonly name: string, overrides: Record<string, string> = {}) {
+        // BENCH_DAEMON=1: archive_command and restore_command go through `wal-g daemon` (one process
+        // for the whole recovery or archiver) instead of one wal-g process per segment.
+        const { BENCH_DAEMON, ...rest } = overrides;
+        this.daemon = BENCH_DAEMON === "1";
+        this.overrides = rest;
+    }
 
     walgEnv(): Record<string, string> {
         return { ...this.c.walgSettings, ...this.overrides };
     }
 
+    private get scriptsDir(): string {
+        return this.daemon ? path.join(this.slotDir, "scripts") : this.c.scriptsDir;
+    }
+
+    private get client(): string {
+        return path.join(this.scriptsDir, "walg-daemon-client.pl");
+    }
+
+    /** Start `wal-g daemon SOCKET` for a data directory; returns the socket path once it listens. */
+    private async startDaemon(name: string, env: NodeJS.ProcessEnv): Promise<string> {
+        const sock = path.join(this.slotDir, `${name}.sock`);
+        const logFd = fs.openSync(path.join(this.slotDir, `${name}.log`), "a");
+        if (this.c.osUser) fs.fchownSync(logFd, this.c.osUser.uid, this.c.osUser.gid);
+        const p = spawn(path.join(this.c.binDir, "wal-g"), ["daemon", sock], {
+            env, detached: true, stdio: ["ignore", logFd, logFd], uid: this.c.osUser?.uid, gid: this.c.osUser?.gid, cwd: this.slotDir,
+        });
+        fs.closeSync(logFd);
+        track(p);
+        this.daemons.push(p);
+        await waitFor(`wal-g daemon ${sock}`, async () => {
+            if (p.exitCode !== null) throw new Error(`wal-g daemon exited: ${fs.readFileSync(path.join(this.slotDir, `${name}.log`), "utf8").slice(-1000)}`);
+            return fs.existsSync(sock);
+        }, 30_000, 50);
+        return sock;
+    }
+
+    private stopDaemons(): void {
+        for (const p of this.daemons) {
+            try {
+                process.kill(-p.pid!, "SIGTERM");
+            } catch {
+                /* gone */
+            }
+        }
+        this.daemons = [];
+    }
+
     settings(): Record<string, string> {
         return {
-            scripts: "archive-command.sh %p, backup.sh, restore.sh (restore-command.sh %f %p)",
+            scripts: this.daemon
+                ? "backup.sh, restore.sh; archive_command and restore_command through `wal-g daemon` (a perl client on its unix socket)"
+                : "archive-command.sh %p, backup.sh, restore.sh (restore-command.sh %f %p)",
             ...this.walgEnv(),
             WALG_LIBSODIUM_KEY: "(32 random bytes, hex: client-side encryption)",
             endpoint: this.c.minio.endpoint,
@@ -148,6 +222,15 @@ export class WalgTool implements Tool {
     setup(slot: string, dir: string): void {
         this.prefix = `${this.name}-${slot}`;
         this.slotDir = dir;
+        if (this.daemon) {
+            // the project's scripts, with restore-command.sh replaced by the daemon client
+            fs.mkdirSync(this.scriptsDir, { recursive: true });
+            for (const f of fs.readdirSync(this.c.scriptsDir)) fs.copyFileSync(path.join(this.c.scriptsDir, f), path.join(this.scriptsDir, f));
+            fs.writeFileSync(this.client, DAEMON_CLIENT, { mode: 0o555 });
+            fs.writeFileSync(path.join(this.scriptsDir, "restore-command.sh"),
+                `#!/bin/sh\nexec perl ${this.client} "$TERNENT_WALG_DAEMON_SOCKET" f "$1" "$2"\n`, { mode: 0o555 });
+            for (const f of fs.readdirSync(this.scriptsDir)) fs.chmodSync(path.join(this.scriptsDir, f), 0o555);
+        }
     }
 
     env(role: "rw" | "ro", extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -169,7 +252,7 @@ export class WalgTool implements Tool {
             WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
             TERNENT_DATA_GENERATION: "0",
             TERNENT_BIN: this.c.binDir,
-            TERNENT_SCRIPTS: this.c.scriptsDir,
+            TERNENT_SCRIPTS: this.scriptsDir,
             TERNENT_WORKDIR: path.join(this.slotDir, "work"),
             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(this.c.archiveTimeoutSeconds),
             PGUSER: this.c.dbUser,
@@ -179,6 +262,7 @@ export class WalgTool implements Tool {
     }
 
     archiveCommand(): string {
+        if (this.daemon) return `perl ${this.client} ${path.join(this.slotDir, "archive.sock")} F %f`;
         return `${this.c.scriptsDir}/archive-command.sh %p`;
     }
 
@@ -186,9 +270,10 @@ export class WalgTool implements Tool {
         return this.env("rw");
     }
 
-    async prepare(): Promise<void> {
+    async prepare(pg?: LocalPostgres): Promise<void> {
         fs.mkdirSync(path.join(this.slotDir, "work"), { recursive: true });
         if (this.c.osUser) fs.chownSync(path.join(this.slotDir, "work"), this.c.osUser.uid, this.c.osUser.gid);
+        if (this.daemon && pg) await this.startDaemon("archive", this.env("rw", { PGDATA: pg.pgdata }));
     }
 
     async backup(pg: LocalPostgres): Promise<RunResult> {
@@ -214,8 +299,12 @@ export class WalgTool implements Tool {
         fs.mkdirSync(work, { recursive: true });
         if (this.c.osUser) fs.chownSync(work, this.c.osUser.uid, this.c.osUser.gid);
         const pgdata = path.join(dir, "pgdata");
-        const r = await run(path.join(this.c.scriptsDir, "restore.sh"), [], {
+        // the daemon of the archiver belongs to the dead primary
+        this.stopDaemons();
+        const sock = this.daemon ? await this.startDaemon("restore", this.env("ro", { PGDATA: pgdata })) : "";
+        const r = await run(path.join(this.scriptsDir, "restore.sh"), [], {
             env: this.env("ro", {
+                TERNENT_WALG_DAEMON_SOCKET: sock,
                 PGDATA: pgdata,
                 TERNENT_WORKDIR: work,
                 TERNENT_RESTORE_TARGET: target,
@@ -227,6 +316,7 @@ export class WalgTool implements Tool {
             leaveGroup: true,
             timeoutMs: 3_700_000,
         });
+        this.stopDaemons();
         ensureOk("restore.sh", r);
         return {
             fetchSeconds: Number(r.json?.fetchSeconds),
@@ -245,6 +335,7 @@ export class WalgTool implements Tool {
     }
 
     async cleanup(): Promise<void> {
+        this.stopDaemons();
         await this.c.minio.mc(["rm", "--recursive", "--force", `lab/${this.c.bucket}/${this.prefix}/`]);
     }
 }
