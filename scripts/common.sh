@@ -46,8 +46,8 @@ check_generation() {
         "$TERNENT_DATA_GENERATION: refusing to mix their histories (the Secret changed before the pod; rerun once the rollout is done)"
 }
 
-# The decisions that need no database (restore-plan.pl).
-plan() { perl "$TERNENT_SCRIPTS/restore-plan.pl" "$@"; }
+# The decisions that need no database (plan.pl).
+plan() { perl "$TERNENT_SCRIPTS/plan.pl" "$@"; }
 
 # json_line key=string key:=<raw JSON> ...: one JSON object on stdout, keys in the given order.
 # A raw value that is empty becomes null; an invalid raw value is a bug and fails.

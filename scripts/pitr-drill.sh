@@ -3,12 +3,12 @@
 # backend-dr, read-only key).
 #   1. T = TERNENT_PITR_TARGET, or with `random` a time inside the PITR window: from the finish of the
 #      oldest base backup whose WAL is continuous up to now - (canary interval + archive_timeout + slack),
-#      so that WAL up to T and a commit after T (the canary) are archived (restore-plan.pl window)
+#      so that WAL up to T and a commit after T (the canary) are archived (plan.pl window)
 #   2. restore.sh: newest backup finished before T, replay with recovery_target_time = T (+00), promote;
 #      a missing segment before T fails loudly, naming it
 #   3. smoke-checks.sh, then canary accuracy: the newest canary row must be <= T and
 #      >= T - (TERNENT_CANARY_INTERVAL_SECONDS + TERNENT_ARCHIVE_TIMEOUT_SECONDS + slack)
-#   3b. where replay stopped, proven against this drill's own T (restore-plan.pl replay): the restored
+#   3b. where replay stopped, proven against this drill's own T (plan.pl replay): the restored
 #      server's last replayed commit (pg_last_xact_replay_timestamp(), as restore.sh reports it) is <= T
 #      and PostgreSQL stopped before a commit after T. The canary alone cannot see an overshoot shorter
 #      than its interval (5 minutes in prod); this check sees one of a microsecond.
@@ -68,7 +68,7 @@ if [ "$target_in" = random ]; then
     walg wal-show --detailed-json >"$work/wal-show.json" 2>"$work/wal-show.err" \
         || die 1 "wal-g wal-show failed: $(tail -n 3 "$work/wal-show.err")"
     if ! window_json=$(plan window "$(now_utc)" "$interval" "$archive_timeout" "$slack" <"$work/wal-show.json" 2>"$work/plan.err"); then
-        verdict ok:=false target= reason="$(sed 's/^restore-plan: //' "$work/plan.err")"
+        verdict ok:=false target= reason="$(sed 's/^plan: //' "$work/plan.err")"
     fi
     target=$(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{target}' "$window_json")
 else

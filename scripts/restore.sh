@@ -2,13 +2,13 @@
 # restore.sh: restore a base backup and replay archived WAL into an EMPTY data directory, then bring
 # PostgreSQL up on it, promoted. The shared core of restore-drill.sh, pitr-drill.sh and the recovery
 # Job ternent-postgres-restore-g<N>.
-#   1. choose the base backup (restore-plan.pl choose): latest | the named one | newest finished before T
+#   1. choose the base backup (plan.pl choose): latest | the named one | newest finished before T
 #   2. wal-g backup-fetch into PGDATA (refused unless PGDATA is missing or empty: never overwrites data).
 #      WAL-G retries an unreadable object as walg.retries allows (WALG_DOWNLOAD_FILE_RETRIES,
 #      WALG_S3_MAX_RETRIES from the walg ConfigMap / env; at most TERNENT_WALG_RETRY_MAX_SECONDS of
 #      retrying), then fails naming the objects. When the chosen backup cannot be read, restore.sh falls
 #      back (TERNENT_RESTORE_FALLBACKS times, default 1) to the newest older backup that also precedes
-#      the target and whose WAL is unbroken up to the failed backup's start (restore-plan.pl fallback):
+#      the target and whose WAL is unbroken up to the failed backup's start (plan.pl fallback):
 #      the partial fetch is removed from PGDATA (which was empty before), and the fallback is logged and
 #      named in the JSON line. A named backup has no fallback.
 #   3. check PG_VERSION (= this PostgreSQL's major), global/pg_control, backup_label
@@ -23,7 +23,7 @@
 #      ended before configured recovery target was reached" or a fatal restore_command fails loudly,
 #      naming the missing segment (logged by restore-command.sh). The recovery settings are also given
 #      with -c, which beats a postgresql.auto.conf restored with the backup.
-#   6. time T: prove where replay stopped (restore-plan.pl replay): the restored server's last replayed
+#   6. time T: prove where replay stopped (plan.pl replay): the restored server's last replayed
 #      commit (pg_last_xact_replay_timestamp()) is <= T and PostgreSQL stopped before a commit after T
 #      ("recovery stopping before commit ..., time X" with X > T); otherwise fail, naming both times
 #   7. leave the server running (drills) or shut it down cleanly (recovery Job)
@@ -126,7 +126,7 @@ rc=0
 backup_json=$(plan choose "$target" <"$work/backups.json" 2>"$work/plan.err") || rc=$?
 if [ "$rc" -ne 0 ]; then
     backup_json="{}"
-    fail "$([ "$rc" -eq 2 ] && echo 2 || echo 1)" "$(sed 's/^restore-plan: //' "$work/plan.err")"
+    fail "$([ "$rc" -eq 2 ] && echo 2 || echo 1)" "$(sed 's/^plan: //' "$work/plan.err")"
 fi
 bfield() { perl -MJSON::PP -e 'my $v = decode_json($ARGV[0])->{$ARGV[1]}; print defined $v ? $v : ""' "$backup_json" "$1"; }
 backup=$(bfield backup_name)
@@ -196,7 +196,7 @@ while :; do
     rc=0
     next_json=$(plan fallback "$target" "$tried" "$work/wal-show-fallback.json" <"$work/backups.json" 2>"$work/plan.err") || rc=$?
     if [ "$rc" -ne 0 ]; then
-        fail 1 "$what; $(sed 's/^restore-plan: //' "$work/plan.err")"
+        fail 1 "$what; $(sed 's/^plan: //' "$work/plan.err")"
     fi
     # Only this restore wrote into PGDATA (it was missing or empty): remove the partial fetch.
     log "removing the partial fetch of $backup from $PGDATA (empty before this restore)"
@@ -327,7 +327,7 @@ recovery_json=$(perl -MJSON::PP -e 'my $r = decode_json($ARGV[0]); $r->{last_rep
 if [ "$target_kind" = time ]; then
     rc=0
     replay_json=$(plan replay "$target_time" "$last_commit" "$(field stopped)" 2>/dev/null) || rc=$?
-    [ "$rc" -eq 0 ] || fail 1 "replay did not stop at the target $target: $(perl -MJSON::PP -e 'print((eval { decode_json($ARGV[0]) } // {})->{reason} // "restore-plan replay failed")' "$replay_json")"
+    [ "$rc" -eq 0 ] || fail 1 "replay did not stop at the target $target: $(perl -MJSON::PP -e 'print((eval { decode_json($ARGV[0]) } // {})->{reason} // "plan.pl replay failed")' "$replay_json")"
     log "replay stopped at the target: last replayed commit ${last_commit:-none} <= $target_time, stopped before $(perl -MJSON::PP -e 'print decode_json($ARGV[0])->{stopped_at} // "?"' "$replay_json")"
 fi
 

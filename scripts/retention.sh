@@ -2,7 +2,7 @@
 # retention.sh: grandfather-father-son retention of the WAL-G backups of one prefix (run by the
 # retention CronJob, read-write key, no PVC).
 #
-# Lists the backups, lets retention-plan.pl decide (see its header for the rules: keep the M newest,
+# Lists the backups, lets plan.pl retention decide (see its header for the rules: keep the M newest,
 # the N newest weeklies as permanent backups, and a base backup finished at or before now - P days
 # with all WAL after it), logs the plan, runs WAL-G's dry-run of the delete and logs it, checks that
 # WAL-G would delete nothing the plan keeps, then marks new weeklies permanent, unmarks weeklies that
@@ -19,7 +19,7 @@
 #   TERNENT_WEEKLY_DAY     day a week starts and its weekly is taken: sunday..saturday (default sunday)
 #   TERNENT_RETENTION_DRY_RUN  true: log the plan and WAL-G's dry run, change nothing (default false)
 #   TERNENT_BIN            directory holding wal-g (default /ternent/bin)
-#   TERNENT_SCRIPTS        directory holding retention-plan.pl (default /ternent/scripts)
+#   TERNENT_SCRIPTS        directory holding plan.pl (default /ternent/scripts)
 #   TERNENT_RETENTION_NOW  RFC 3339 time used as "now" (tests only; default: the clock)
 #
 # Output: one JSON line on stdout (event "retention", status ok|dry-run|refused|failed, the plan);
@@ -114,7 +114,7 @@ esac
 now=${TERNENT_RETENTION_NOW:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 walg="$bin/wal-g"
 [[ -x $walg ]] || fail "wal-g not found or not executable at $walg"
-[[ -r $scripts/retention-plan.pl ]] || fail "retention-plan.pl not found in $scripts"
+[[ -r $scripts/plan.pl ]] || fail "plan.pl not found in $scripts"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -179,7 +179,7 @@ list_backups() {
 log "prefix $WALG_S3_PREFIX, now $now, keep daily=$daily weekly=$weekly (on $weekly_day) pitrDays=$pitr_days, dryRun=$dry_run"
 list_backups "$work/list.json"
 set +e
-plan=$(perl "$scripts/retention-plan.pl" --now "$now" --daily "$daily" --weekly "$weekly" \
+plan=$(perl "$scripts/plan.pl" retention --now "$now" --daily "$daily" --weekly "$weekly" \
     --pitr-days "$pitr_days" --weekly-day "$weekly_day" "$work/list.json")
 rc=$?
 set -e
@@ -187,10 +187,10 @@ set -e
 case $rc in
     0) ;;
     3) refuse "$refusal" ;;
-    2) plan='null'; bad_config "retention-plan.pl rejected its arguments (see above)" ;;
-    *) plan='null'; fail "retention-plan.pl exited $rc" ;;
+    2) plan='null'; bad_config "plan.pl retention rejected its arguments (see above)" ;;
+    *) plan='null'; fail "plan.pl retention exited $rc" ;;
 esac
-[[ -n $plan ]] || fail "retention-plan.pl printed no plan"
+[[ -n $plan ]] || fail "plan.pl retention printed no plan"
 log "plan: $plan"
 for w in ${warnings[@]+"${warnings[@]}"}; do log "warning: $w"; done
 log "keep ${#to_keep[@]} backup(s) from $keep_from ($keep_from_reason); delete ${#to_delete[@]}; mark ${#to_mark[@]}; unmark ${#to_unmark[@]}"

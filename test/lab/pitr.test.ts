@@ -86,7 +86,7 @@ describe("lab: PITR drill to a chosen time T", function () {
         fs.writeFileSync(path.join(scripts, "restore.sh"), [
             "#!/usr/bin/env bash",
             "set -euo pipefail",
-            `e=$(perl ${l.scriptsDir}/restore-plan.pl time "$TERNENT_RESTORE_TARGET" | perl -MJSON::PP -e 'print decode_json(<STDIN>)->{epoch} + 3')`,
+            `e=$(perl ${l.scriptsDir}/plan.pl time "$TERNENT_RESTORE_TARGET" | perl -MJSON::PP -e 'print decode_json(<STDIN>)->{epoch} + 3')`,
             "TERNENT_RESTORE_TARGET=$(date -u -d \"@$e\" +%Y-%m-%dT%H:%M:%S.%6NZ) exec \"$TERNENT_SCRIPTS/restore-real.sh\"",
             "",
         ].join("\n"), { mode: 0o555 });

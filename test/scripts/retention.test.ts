@@ -1,4 +1,4 @@
-// GFS retention: the decision logic (retention-plan.pl), the CronJob script (retention.sh) against a
+// GFS retention: the decision logic (plan.pl retention), the CronJob script (retention.sh) against a
 // stand-in wal-g that models WAL-G 3.0.9's delete/mark semantics, and 40+ simulated days per scenario.
 import { strict as assert } from "assert";
 import { spawn, spawnSync } from "child_process";
@@ -8,7 +8,7 @@ import * as path from "path";
 import { PerlServer } from "./perl-server";
 
 const ROOT = path.resolve(__dirname, "../..");
-const PLAN = path.join(ROOT, "scripts/retention-plan.pl");
+const PLAN = path.join(ROOT, "scripts/plan.pl");
 const RETENTION = path.join(ROOT, "scripts/retention.sh");
 const FAKE_WALG = path.join(__dirname, "retention-fake-wal-g.pl");
 const SEG = 0x1000000;
@@ -90,7 +90,7 @@ function exec(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.
 }
 
 function planArgv(args: Record<string, string | number>): string[] {
-    const argv = [PLAN];
+    const argv = [PLAN, "retention"];
     for (const [k, v] of Object.entries(args)) argv.push(`--${k}`, String(v));
     return argv;
 }
@@ -104,7 +104,7 @@ function runPlan(list: unknown, args: Record<string, string | number>): PlanRun 
 
 const defaults = { now: "2025-03-20T03:30:00Z", daily: 7, weekly: 4, "pitr-days": 7, "weekly-day": "sunday" };
 
-describe("retention-plan.pl (GFS decision logic)", () => {
+describe("plan.pl retention (GFS decision logic)", () => {
     it("takes the first backup on or after the weekly day as the weekly, so a failed Sunday falls to Monday", () => {
         // 2025-03-01 is a Saturday; skip Sunday 03-02 (day 1).
         const list = dailyBackups("2025-03-01T00:00:00Z", 10, [1]);

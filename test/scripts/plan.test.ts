@@ -1,4 +1,4 @@
-// scripts/restore-plan.pl: the restore/PITR decisions without a database, on fixture JSON. The files
+// scripts/plan.pl (restore subcommands): the restore/PITR decisions without a database, on fixture JSON. The files
 // under fixtures/ are real WAL-G 3.0.9 output from the lab (a segment deleted from MinIO for the gap).
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT, run, RunResult } from "../../lab";
 
-const PLAN = path.join(REPO_ROOT, "scripts", "restore-plan.pl");
+const PLAN = path.join(REPO_ROOT, "scripts", "plan.pl");
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");
 
 function plan(args: string[], input = ""): Promise<RunResult> {
@@ -24,7 +24,7 @@ const LIST = JSON.stringify([
     backup("base_00000001000000000000000F", "2026-01-10T03:00:00Z", "0001-01-01T00:00:00Z"),
 ]);
 
-describe("restore-plan.pl choose (which base backup a restore uses)", function () {
+describe("plan.pl choose (which base backup a restore uses)", function () {
     it("latest picks the backup that finished last, ignoring one without a finish time", async function () {
         const r = await plan(["choose", "latest"], LIST);
         assert.equal(r.code, 0, r.stderr);
@@ -88,7 +88,7 @@ describe("restore-plan.pl choose (which base backup a restore uses)", function (
     });
 });
 
-describe("restore-plan.pl window (PITR window and random target)", function () {
+describe("plan.pl window (PITR window and random target)", function () {
     // Timeline 1 with backups at segments 2 and 8 and segment 6 missing: only the second is continuous.
     const SHOW = JSON.stringify([
         {
@@ -138,7 +138,7 @@ describe("restore-plan.pl window (PITR window and random target)", function () {
     });
 });
 
-describe("restore-plan.pl wal-verify (parse, never trust the exit code)", function () {
+describe("plan.pl wal-verify (parse, never trust the exit code)", function () {
     it("fails (exit 1) and names the MISSING_LOST segments of real FAILURE output", async function () {
         const r = await plan(["wal-verify"], fixture("wal-verify-lost.json"));
         assert.equal(r.code, 1);
@@ -168,7 +168,7 @@ describe("restore-plan.pl wal-verify (parse, never trust the exit code)", functi
     });
 });
 
-describe("restore-plan.pl canary (PITR accuracy)", function () {
+describe("plan.pl canary (PITR accuracy)", function () {
     it("passes when the newest canary row is at or before T and within the allowed lag", async function () {
         const r = await plan(["canary", "2026-01-10T02:00:00Z", "2026-01-10T01:57:00.25Z", "420"]);
         assert.equal(r.code, 0, r.stderr);
@@ -194,7 +194,7 @@ describe("restore-plan.pl canary (PITR accuracy)", function () {
     });
 });
 
-describe("restore-plan.pl gap (did replay without a target reach the end of the archive?)", function () {
+describe("plan.pl gap (did replay without a target reach the end of the archive?)", function () {
     it("reports a gap (exit 1) when replay stopped at a segment the archive has later segments after", async function () {
         const r = await plan(["gap", "000000010000000000000006"], fixture("wal-show-gap.json"));
         assert.equal(r.code, 1);
@@ -215,7 +215,7 @@ describe("restore-plan.pl gap (did replay without a target reach the end of the 
     });
 });
 
-describe("restore-plan.pl fallback (an older backup when the chosen one cannot be read)", function () {
+describe("plan.pl fallback (an older backup when the chosen one cannot be read)", function () {
     // A (02) and B (09) finished; C (0F) is the newest. wal-show: segment 05 lost between A and B, 0C between B and C.
     const FALLBACK_LIST = JSON.stringify([
         backup("base_000000010000000000000002", "2026-01-10T01:00:00Z", "2026-01-10T01:10:00Z"),
@@ -229,7 +229,7 @@ describe("restore-plan.pl fallback (an older backup when the chosen one cannot b
         return file;
     };
     before(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-plan-"));
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-fallback-"));
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -278,7 +278,7 @@ describe("restore-plan.pl fallback (an older backup when the chosen one cannot b
     });
 });
 
-describe("restore-plan.pl replay (where PITR replay stopped, proven against T)", function () {
+describe("plan.pl replay (where PITR replay stopped, proven against T)", function () {
     const T = "2026-01-10T03:00:00Z";
     const stop = (time: string, how = "before") => `recovery stopping ${how} commit of transaction 745, time ${time}`;
 

@@ -1,48 +1,73 @@
 #!/usr/bin/perl
-# restore-plan.pl: the decisions of restore.sh and the drills that need no database, callable with
-# fixture JSON (core Perl only: JSON::PP, Time::Local, POSIX).
+# plan.pl: every decision of the pod scripts that needs no database or storage, callable with fixture
+# JSON (core Perl only: JSON::PP, Time::Local, POSIX). One planner, one subcommand per decision, one
+# time rule (parse_time below).
 #
 # Usage (JSON input on stdin, one JSON line on stdout, a short reason on stderr):
-#   restore-plan.pl choose TARGET
+#   plan.pl choose TARGET
 #       stdin: `wal-g backup-list --detail --json`. TARGET: latest | base_<24 hex> | RFC 3339 time with zone.
 #       latest: the backup that finished last; a name: that backup; a time T: the newest backup whose
 #       finish_time is before T (a base backup is only consistent once it finished).
 #       -> {"backup_name",…,"target","target_kind":"latest|name|time","target_time" (UTC, +00)}
-#   restore-plan.pl window NOW CANARY_INTERVAL ARCHIVE_TIMEOUT SLACK [FRACTION]
+#   plan.pl window NOW CANARY_INTERVAL ARCHIVE_TIMEOUT SLACK [FRACTION]
 #       stdin: `wal-g wal-show --detailed-json`. The PITR window runs from the finish of the oldest base
 #       backup whose WAL is continuous to the newest segment on the highest timeline, up to
 #       NOW - (CANARY_INTERVAL + ARCHIVE_TIMEOUT + SLACK) (seconds). FRACTION in [0,1] picks the target
 #       inside the window (default: random).
 #       -> {"from","to","target","timeline","backup_name"}
-#   restore-plan.pl wal-verify
+#   plan.pl wal-verify
 #       stdin: `wal-g wal-verify integrity timeline --json` (its exit code is 0 even on FAILURE).
 #       -> {"integrity","timeline","lost":["<start>..<end>",…],"lost_segments":N,"ok":bool}
-#   restore-plan.pl canary TARGET NEWEST MAX_LAG_SECONDS
+#   plan.pl canary TARGET NEWEST MAX_LAG_SECONDS
 #       PITR accuracy: NEWEST (newest canary row after the restore) must be <= TARGET and >= TARGET - MAX_LAG.
 #       -> {"ok","lag_seconds","target","newest"}
-#   restore-plan.pl gap END_SEGMENT
+#   plan.pl gap END_SEGMENT
 #       stdin: `wal-g wal-show --detailed-json`. Replay without a target stopped because END_SEGMENT (the
 #       first segment restore_command did not find) is missing; a gap is when the archive holds a later
 #       segment on that timeline. -> {"gap":bool,"end_segment","archive_end_segment","missing":[…]}
-#   restore-plan.pl lsn-after SEGMENT [N] -> {"lsn":"X/Y"}: the LSN just past a segment, or N segments
+#   plan.pl lsn-after SEGMENT [N] -> {"lsn":"X/Y"}: the LSN just past a segment, or N segments
 #       further (for wal-verify --lsn)
-#   restore-plan.pl time RFC3339   -> {"time":"<UTC, +00>","epoch":seconds} (validation and normalisation)
-#   restore-plan.pl fallback TARGET FAILED WAL_SHOW_FILE
+#   plan.pl time RFC3339   -> {"time":"<UTC, +00>","epoch":seconds,"epoch_us":microseconds} (validation and
+#       normalisation; RFC 3339 or PostgreSQL's text form, see parse_time)
+#   plan.pl fallback TARGET FAILED WAL_SHOW_FILE
 #       stdin: `wal-g backup-list --detail --json`; FAILED: the backups that could not be read (comma-
 #       separated); WAL_SHOW_FILE: `wal-g wal-show --detailed-json` output. The backup to restore instead:
 #       the newest finished backup older than every failed one (and finished before T for a time target)
 #       on the failed backup's timeline whose WAL is unbroken from its start segment up to the failed
 #       backup's start segment (from there on the restore needs the WAL the failed backup needed anyway).
 #       A named target has no fallback. -> as choose, plus {"fallback_from","skipped":[{backup,reason}]}
-#   restore-plan.pl replay TARGET LAST_COMMIT STOPPED
+#   plan.pl replay TARGET LAST_COMMIT STOPPED
 #       Where PITR replay stopped, proven: LAST_COMMIT (pg_last_xact_replay_timestamp() of the restored
 #       server, "" when no commit was replayed) must be <= TARGET, and STOPPED (PostgreSQL's log line
 #       "recovery stopping before|after commit|abort of transaction N, time X") must name the first
 #       record after TARGET (before: X > TARGET) or one exactly at it (after: X = TARGET).
 #       -> {"ok","target","last_replayed_commit","stopped_at","stopped","reason"}
 #
+#   plan.pl retention --now <RFC 3339> --daily M --weekly N --pitr-days P --weekly-day <day> [FILE]
+#       FILE (or stdin when absent or "-"): `wal-g backup-list --detail --json`. Grandfather-father-son
+#       retention of one WAL-G prefix (retention.sh applies it); it never calls WAL-G.
+#       -> {"event":"retention-plan","mark","unmark","keep","delete","keepFrom","deleteArgs",…}
+#
+# Retention rules (plan.pl retention):
+# (all times UTC; backups are ordered the way `wal-g delete` orders them: timeline, then WAL
+# segment of the backup name; start times must agree with that order):
+# - Weekly: weeks start at 00:00 on the weekly day. The weekly of a week is the first backup listed
+#   (i.e. successful) that started in that week, so when the weekly-day backup failed the next day's
+#   backup is the weekly. The newest N weeklies are kept and marked permanent.
+# - Permanent backups older than the oldest of those N weeklies are unmarked so `delete` can remove
+#   them (retention owns the permanent flag of its prefix; with N = 0 every permanent is released).
+# - Oldest backup kept (keepFrom): the older of the M-th newest backup and the newest backup that
+#   finished at or before now - P days (so PITR to any second of the last P days stays possible: WAL
+#   is kept from keepFrom onward). When no backup finished that early, every backup is kept.
+# - Deletion is `wal-g delete before <keepFrom>`: name-based, never time-based (a time also deletes
+#   the backup just before it), never `delete target` (it can delete permanent backups).
+# - Refusal (nothing deleted, nothing marked): fewer than M backups, or inconsistent input (delta or
+#   malformed names, duplicate names, zero or unparsable times, finish before start, missing
+#   is_permanent, start times out of WAL-G's order, backups in the future).
+#
 # Exit codes: 0 decided (for canary/wal-verify/gap: check passed); 1 no answer or check failed
 #   (e.g. no backup finished before T, empty window, lost segments, gap); 2 bad input.
+#   retention: 0 plan, 2 bad arguments, 3 refused (nothing to delete, mark or unmark; the plan says why).
 use strict;
 use warnings;
 use JSON::PP;
@@ -51,25 +76,31 @@ use Time::Local qw(timegm_modern);
 
 my $json = JSON::PP->new->canonical(1);
 
-sub fail { my ($code, $msg) = @_; print STDERR "restore-plan: $msg\n"; exit $code; }
+sub fail { my ($code, $msg) = @_; print STDERR "plan: $msg\n"; exit $code; }
 sub out { print $json->encode($_[0]), "\n"; }
 
-# Times are integer microseconds since the epoch (exact in Perl's 64-bit integers; floats are not).
-# RFC 3339 with a zone (Z or ±HH:MM / ±HH / ±HHMM, as PostgreSQL prints +00) -> microseconds.
+# The one time rule (shared with the program's parseRfc3339 through test/fixtures/times.json): RFC 3339
+# with a zone -- date, "T" or "t", time, 1 to 9 fraction digits, "Z" or ±HH:MM, seconds 00..59, a day
+# that exists -- and, as the only extension, PostgreSQL's own text form ("2026-01-31 12:00:00.5+00": a
+# space, offset ±HH, ±HHMM or ±HH:MM), which the scripts read back from PostgreSQL and write into
+# recovery_target_time. Returns integer microseconds since the epoch (exact in Perl's 64-bit integers;
+# floats are not): sub-microsecond digits are truncated, PostgreSQL timestamps have microseconds.
 sub parse_time {
     my ($s) = @_;
-    return undef unless defined $s;
-    $s =~ /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s*(Z|z|[+-]\d\d(?::?\d\d)?)$/ or return undef;
-    my ($y, $mo, $d, $h, $mi, $sec, $frac, $zone) = ($1, $2, $3, $4, $5, $6, $7 // '', $8);
-    return undef if $mo < 1 || $mo > 12 || $d < 1 || $d > 31 || $h > 23 || $mi > 59 || $sec > 60;
-    my $t = eval { timegm_modern($sec, $mi, $h, $d, $mo - 1, $y) };
+    return undef unless defined $s && !ref $s;
+    my ($y, $mo, $d, $sep, $h, $mi, $sec, $frac, $zone) =
+        $s =~ /^(\d{4})-(\d\d)-(\d\d)([Tt ])(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d(?::?\d\d)?)$/ or return undef;
+    # RFC 3339 proper takes Z or ±HH:MM; PostgreSQL's form (space) takes a numeric offset.
+    return undef if $sep ne ' ' ? $zone !~ /^(?:[Zz]|[+-]\d\d:\d\d)$/ : $zone =~ /^[Zz]$/;
+    return undef if $mo < 1 || $mo > 12 || $d < 1 || $h > 23 || $mi > 59 || $sec > 59;
+    my $t = eval { timegm_modern($sec, $mi, $h, $d, $mo - 1, $y) };    # dies on a day the month lacks
     return undef unless defined $t;
     if ($zone =~ /^([+-])(\d\d):?(\d\d)?$/) {
+        return undef if $2 > 23 || ($3 // 0) > 59;
         my $off = $2 * 3600 + ($3 // 0) * 60;
         $t -= $1 eq '+' ? $off : -$off;
     }
-    # Sub-microsecond digits are truncated: PostgreSQL timestamps have microsecond resolution.
-    return $t * 1_000_000 + substr($frac . '000000', 0, 6);
+    return $t * 1_000_000 + substr(($frac // '') . '000000', 0, 6);
 }
 
 # microseconds -> "YYYY-MM-DD HH:MM:SS[.ffffff]+00" (the form written to recovery_target_time).
@@ -189,7 +220,7 @@ sub wal_verify {
     my $ok = ($istatus ne 'FAILURE' && !@lost && $tstatus ne 'FAILURE') ? JSON::PP::true : JSON::PP::false;
     my @names = map { $_->{start_segment} eq $_->{end_segment} ? $_->{start_segment} : "$_->{start_segment}..$_->{end_segment}" } @lost;
     out({ integrity => $istatus, timeline => $tstatus, lost => \@names, lost_segments => $count, ok => $ok });
-    print STDERR 'restore-plan: WAL lost in storage: ' . join(', ', @names) . "\n" if @names;
+    print STDERR 'plan: WAL lost in storage: ' . join(', ', @names) . "\n" if @names;
     exit($ok ? 0 : 1);
 }
 
@@ -276,7 +307,7 @@ sub fallback {
     if (!$pick) {
         my $why = @older ? join('; ', map { "$_->{backup}: $_->{reason}" } @skipped)
             : 'no finished backup is older than ' . join(', ', sort keys %failed) . (defined $t ? " and finished before $target" : '');
-        print STDERR "restore-plan: no backup to fall back to: $why\n";
+        print STDERR "plan: no backup to fall back to: $why\n";
         out({ fallback_from => $first->{backup_name}, skipped => \@skipped });
         exit 1;
     }
@@ -316,12 +347,232 @@ sub replay {
     out({ ok => $ok ? JSON::PP::true : JSON::PP::false, target => fmt_time($target),
           last_replayed_commit => defined $last ? fmt_time($last) : undef, stopped_at => defined $stop ? fmt_time($stop) : undef,
           stopped => $stopped eq '' ? undef : $stopped, reason => @why ? join('; ', @why) : 'replay stopped at the target' });
-    print STDERR 'restore-plan: ' . join('; ', @why) . "\n" unless $ok;
+    print STDERR 'plan: ' . join('; ', @why) . "\n" unless $ok;
     exit($ok ? 0 : 1);
 }
 
+# ---- retention --------------------------------------------------------------------------------
+# retention --now <RFC 3339> --daily M --weekly N --pitr-days P --weekly-day <day> [FILE]: see the header.
+
+my %WEEKDAYS = (sunday => 0, monday => 1, tuesday => 2, wednesday => 3, thursday => 4, friday => 5, saturday => 6);
+my $FUTURE_TOLERANCE = 300;          # seconds of clock skew tolerated between backup host and us
+my $STALE_AFTER = 36 * 3600;         # warn when the newest backup is older than this
+
+sub retention_usage {
+    my ($msg) = @_;
+    print STDERR "plan retention: $msg\n";
+    print STDERR "usage: plan.pl retention --now <RFC 3339> --daily M --weekly N --pitr-days P --weekly-day <sunday..saturday> [FILE]\n";
+    exit 2;
+}
+
+# Epoch seconds (fractional) of a time, as the retention rules compute in seconds.
+sub parse_seconds { my $us = parse_time($_[0]); return defined $us ? $us / 1_000_000 : undef; }
+
+sub fmt_rfc3339 { return strftime('%Y-%m-%dT%H:%M:%SZ', gmtime(floor($_[0]))) }
+
+sub retention {
+    my @argv = @_;
+    # ---- arguments ----
+    my %opt;
+        my @files;
+        while (@argv) {
+        my $a = shift @argv;
+        if ($a =~ /^--(now|daily|weekly|pitr-days|weekly-day)$/) {
+            retention_usage("$a needs a value") unless @argv;
+            $opt{$1} = shift @argv;
+        } elsif ($a =~ /^--(now|daily|weekly|pitr-days|weekly-day)=(.*)$/) {
+            $opt{$1} = $2;
+        } elsif ($a eq '-' || $a !~ /^-/) {
+            push @files, $a;
+        } else {
+            retention_usage("unknown option '$a'");
+        }
+    }
+    retention_usage('at most one input file') if @files > 1;
+    for my $k (qw(now daily weekly pitr-days weekly-day)) {
+        retention_usage("--$k is required") unless defined $opt{$k};
+    }
+    my $now = parse_seconds($opt{now});
+    retention_usage("--now: '$opt{now}' is not an RFC 3339 time with a zone (e.g. 2025-01-31T03:30:00Z)") unless defined $now;
+    retention_usage("--daily: '$opt{daily}' must be an integer >= 1") unless $opt{daily} =~ /^\d+$/ && $opt{daily} >= 1;
+    retention_usage("--weekly: '$opt{weekly}' must be an integer >= 0") unless $opt{weekly} =~ /^\d+$/;
+    retention_usage("--pitr-days: '$opt{'pitr-days'}' must be an integer >= 0") unless $opt{'pitr-days'} =~ /^\d+$/;
+    my $weekday_name = $opt{'weekly-day'};
+    retention_usage("--weekly-day: '$weekday_name' is not one of sunday, monday, tuesday, wednesday, thursday, friday, saturday")
+        unless exists $WEEKDAYS{$weekday_name};
+    my ($M, $N, $P, $W) = (0 + $opt{daily}, 0 + $opt{weekly}, 0 + $opt{'pitr-days'}, $WEEKDAYS{$weekday_name});
+
+    my %plan = (
+        event    => 'retention-plan',
+        now      => fmt_rfc3339($now),
+        settings => { daily => $M, weekly => $N, pitrDays => $P, weeklyDay => $weekday_name },
+        refused  => JSON::PP::false,
+        reason   => undef,
+        backups  => 0,
+        weeklies => [], mark => [], unmark => [], keep => [], delete => [],
+        dailyAnchor => undef, pitrAnchor => undef, pitrCutoff => fmt_rfc3339($now - $P * 86400),
+        keepFrom => undef, keepFromReason => undef, pitrWindowStart => undef,
+        deleteDryRunArgs => undef, deleteArgs => undef,
+        warnings => [],
+    );
+
+    my (@backups, %seen);    # filled while reading; $refuse->() reports what was read
+
+    my $emit = sub {
+        print $json->encode(\%plan), "\n";
+        exit($plan{refused} ? 3 : 0);
+    };
+
+    my $refuse = sub {
+        my ($reason) = @_;
+        $plan{refused} = JSON::PP::true;
+        $plan{reason} = $reason;
+        $plan{$_} = [] for qw(mark unmark delete);
+        $plan{keep} = [map { $_->{name} } @backups];
+        $plan{deleteDryRunArgs} = $plan{deleteArgs} = undef;
+        $emit->();
+    };
+
+    # ---- input ----
+    my $raw;
+    {
+        local $/;
+        if (!@files || $files[0] eq '-') {
+            $raw = <STDIN>;
+        } else {
+            open(my $fh, '<', $files[0]) or retention_usage("cannot read '$files[0]': $!");
+            $raw = <$fh>;
+            close $fh;
+        }
+    }
+    $raw = '' unless defined $raw;
+    $refuse->('backup list is empty output, expected a JSON array (wal-g backup-list --detail --json)') if $raw =~ /^\s*$/;
+    my $list = eval { JSON::PP->new->decode($raw) };
+    $refuse->("backup list is not valid JSON: " . ($@ =~ s/\s+at \S+ line \d+.*//sr)) unless defined $list;
+    $refuse->('backup list is not a JSON array') unless ref $list eq 'ARRAY';
+
+    for my $i (0 .. $#$list) {
+        my $b = $list->[$i];
+        $refuse->("backup list entry $i is not an object") unless ref $b eq 'HASH';
+        my $name = $b->{backup_name};
+        $refuse->("backup list entry $i has no backup_name") unless defined $name && !ref $name;
+        $refuse->("backup $name is a delta backup; retention supports full backups only") if $name =~ /_D_/;
+        my ($tl, $hi, $lo) = $name =~ /^base_([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/
+            or $refuse->("backup name '$name' is not base_ followed by 24 hex digits");
+        $refuse->("backup $name is listed twice") if $seen{$name}++;
+        my %t;
+        for my $k (qw(start_time finish_time)) {
+            my $v = $b->{$k};
+            $refuse->("backup $name has no $k") unless defined $v;
+            $refuse->("backup $name has the zero $k '$v' (metadata incomplete)") if $v =~ /^0001-01-01/;
+            $t{$k} = parse_seconds($v);
+            $refuse->("backup $name: $k '$v' is not an RFC 3339 time") unless defined $t{$k};
+        }
+        $refuse->("backup $name finished ($b->{finish_time}) before it started ($b->{start_time})")
+            if $t{finish_time} < $t{start_time};
+        $refuse->("backup $name finished in the future ($b->{finish_time} > now $plan{now}): clock wrong?")
+            if $t{finish_time} > $now + $FUTURE_TOLERANCE;
+        $refuse->("backup $name has no boolean is_permanent (use backup-list --detail --json)")
+            unless exists $b->{is_permanent} && JSON::PP::is_bool($b->{is_permanent});
+        push @backups, {
+            name => $name, key => lc("$tl$hi$lo"), start => $t{start_time}, finish => $t{finish_time},
+            start_text => $b->{start_time}, permanent => $b->{is_permanent} ? 1 : 0,
+        };
+    }
+
+    # WAL-G's order (timeline, segment) == hex order of the name; start times must agree with it.
+    @backups = sort { $a->{key} cmp $b->{key} } @backups;
+    for my $i (1 .. $#backups) {
+        my ($p, $c) = @backups[$i - 1, $i];
+        $refuse->("backup $c->{name} sorts after $p->{name} in WAL-G's order but started earlier "
+            . "($c->{start_text} < $p->{start_text}); refusing to guess which is older")
+            if $c->{start} < $p->{start};
+    }
+    $plan{backups} = scalar @backups;
+    my $count = @backups;
+
+    if ($count && $now - $backups[-1]{finish} > $STALE_AFTER) {
+        push @{ $plan{warnings} }, sprintf('newest backup %s finished %.1f hours ago: backups are failing',
+            $backups[-1]{name}, ($now - $backups[-1]{finish}) / 3600);
+    }
+    $refuse->("only $count backup(s) exist, fewer than the $M daily backups to keep; deleting nothing until there are $M")
+        if $count < $M;
+
+    # ---- weeklies ----
+    my $week_key = sub {
+        my ($t) = @_;
+        my $day = floor($t / 86400);
+        my $wday = ($day + 4) % 7;    # 1970-01-01 was a Thursday
+        return $day - (($wday - $W + 7) % 7);
+    };
+    my %first_of_week;
+    for my $b (@backups) {
+        my $wk = $week_key->($b->{start});
+        $first_of_week{$wk} //= $b;    # backups are in time order: the first seen is the first of its week
+    }
+    my @weeklies = sort { $b->{key} cmp $a->{key} } values %first_of_week;
+    splice(@weeklies, $N) if @weeklies > $N;
+    my %is_weekly = map { $_->{name} => 1 } @weeklies;
+    $plan{weeklies} = [map { $_->{name} } @weeklies];
+    if (@weeklies < $N) {
+        push @{ $plan{warnings} }, sprintf('only %d of %d weekly backups exist yet', scalar @weeklies, $N);
+    }
+
+    my %permanent = map { $_->{name} => $_->{permanent} } @backups;
+    for my $w (@weeklies) {
+        next if $w->{permanent};
+        push @{ $plan{mark} }, $w->{name};
+        $permanent{ $w->{name} } = 1;
+    }
+    # While fewer than N weeklies exist the oldest weekly is the oldest backup, so nothing is older.
+    my $oldest_weekly_key = @weeklies ? $weeklies[-1]{key} : undef;
+    for my $b (@backups) {
+        next unless $b->{permanent};
+        next if $is_weekly{ $b->{name} };
+        next if defined $oldest_weekly_key && $b->{key} ge $oldest_weekly_key;
+        push @{ $plan{unmark} }, $b->{name};
+        $permanent{ $b->{name} } = 0;
+    }
+
+    # ---- oldest backup to keep ----
+    my $daily_anchor = $backups[$count - $M];
+    my $cutoff = $now - $P * 86400;
+    my ($pitr_anchor) = grep { $_->{finish} <= $cutoff } reverse @backups;
+    $plan{dailyAnchor} = $daily_anchor->{name};
+    my ($keep_from, $reason);
+    if (!defined $pitr_anchor) {
+        ($keep_from, $reason) = ($backups[0], 'oldest');
+        push @{ $plan{warnings} }, sprintf('no backup finished before %s: the PITR window starts at %s, not %d days back',
+            fmt_rfc3339($cutoff), fmt_rfc3339($backups[0]{finish}), $P);
+    } else {
+        $plan{pitrAnchor} = $pitr_anchor->{name};
+        ($keep_from, $reason) = $pitr_anchor->{key} lt $daily_anchor->{key}
+            ? ($pitr_anchor, 'pitr') : ($daily_anchor, 'daily');
+    }
+    $plan{keepFrom} = $keep_from->{name};
+    $plan{keepFromReason} = $reason;
+    $plan{pitrWindowStart} = fmt_rfc3339(defined $pitr_anchor ? $cutoff : $backups[0]{finish});
+
+    # What `delete before keepFrom` removes: every older backup that is not permanent after mark/unmark.
+    for my $b (@backups) {
+        my $goes = $b->{key} lt $keep_from->{key} && !$permanent{ $b->{name} };
+        push @{ $plan{ $goes ? 'delete' : 'keep' } }, $b->{name};
+    }
+
+    # ---- self-check: never delete what the rules keep ----
+    my %deleted = map { $_ => 1 } @{ $plan{delete} };
+    for my $b (@backups[$count - $M .. $count - 1], @weeklies, grep { defined } $pitr_anchor) {
+        $refuse->("internal check failed: plan would delete $b->{name}, which the rules keep") if $deleted{ $b->{name} };
+    }
+
+    $plan{deleteDryRunArgs} = ['delete', 'before', $keep_from->{name}];
+    $plan{deleteArgs} = ['delete', 'before', $keep_from->{name}, '--confirm'];
+    $emit->();
+}
+
 my $cmd = shift @ARGV // '';
-if ($cmd eq 'choose') { choose(@ARGV); }
+if ($cmd eq 'retention') { retention(@ARGV); }
+elsif ($cmd eq 'choose') { choose(@ARGV); }
 elsif ($cmd eq 'window') { window(@ARGV); }
 elsif ($cmd eq 'wal-verify') { wal_verify(); }
 elsif ($cmd eq 'canary') { canary(@ARGV); }
@@ -337,7 +588,8 @@ elsif ($cmd eq 'lsn-after') {
 }
 elsif ($cmd eq 'time') {
     my $t = parse_time($ARGV[0]);
-    fail(2, "'" . ($ARGV[0] // '') . "' is not an RFC 3339 time with a zone (e.g. 2026-01-31T12:00:00Z)") unless defined $t;
-    out({ time => fmt_time($t), epoch => seconds($t) });
+    fail(2, "'" . ($ARGV[0] // '') . "' is not an RFC 3339 time with a zone (e.g. 2026-01-31T12:00:00Z) nor PostgreSQL's form of one") unless defined $t;
+    # epoch_us is exact; epoch (seconds) is a JSON number, which JSON::PP prints to 15 digits.
+    out({ time => fmt_time($t), epoch => seconds($t), epoch_us => $t });
 }
-else { fail(2, "unknown command '$cmd' (choose | window | wal-verify | canary | gap | lsn-after | time | fallback | replay)"); }
+else { fail(2, "unknown command '$cmd' (retention | choose | window | wal-verify | canary | gap | lsn-after | time | fallback | replay)"); }
