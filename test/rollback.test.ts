@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { ProgramRun } from "../tools/harness";
 import { runPolicies } from "../tools/policy-run";
+import { packAnalyzer } from "./policy/analyzer";
 import { Any, dependsOn, findAllK8s, findK8s, metaOf, podSpecOf, runWith, workloads } from "./components/helpers";
 import { prodText } from "./policy/weak-stacks";
 
@@ -220,7 +221,7 @@ describe("rollback to an older data generation (rollback block)", () => {
                 "$11\n  ternent-postgres:rollback:\n    fromGeneration: 2\n    scaleApi: true\n    apiReplicas: 1\n");
             assert.notEqual(text, prodText());
             fs.writeFileSync(file, text);
-            const r = await runPolicies({ stack: "prod", stackFile: file });
+            const r = await runPolicies({ stack: "prod", stackFile: file }, await packAnalyzer());
             assert.deepEqual(r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`), []);
             const claims = r.resources.filter((x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim");
             assert.equal(claims.length, 2, "generations 1 and 2 are declared");

@@ -3,7 +3,8 @@ import { archiveTimeout } from "../../policy/policies/archive-timeout";
 import { backupJobColocated } from "../../policy/policies/backup-job-colocated";
 import { baseBackupDaily } from "../../policy/policies/base-backup-daily";
 import { walArchivingEnabled } from "../../policy/policies/wal-archiving-enabled";
-import { POSTGRESQL_CONF, containerOf, contractStack, edit, podOf, runPolicy, setEnv, without } from "./fixtures";
+import { POSTGRESQL_CONF, containerOf, contractStack, edit, podOf, setEnv, without } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 type Props = Record<string, unknown>;
 
@@ -55,7 +56,7 @@ describe("policy base-backup-daily", () => {
     });
 
     it("allows a longer maximum through maxBaseBackupIntervalHours", async () => {
-        const r = await runPolicy(baseBackupDaily, schedule("0 2 */2 * *"), { config: { "base-backup-daily": { properties: { maxBaseBackupIntervalHours: 72 } } } });
+        const r = await runPolicy(baseBackupDaily, schedule("0 2 */2 * *"), { config: { maxBaseBackupIntervalHours: 72 } });
         assert.equal(r.mandatory.length, 0);
     });
 });
@@ -130,7 +131,7 @@ describe("policy archive-timeout", () => {
 
     it("allows 120 s when maxArchiveTimeoutSeconds says so", async () => {
         const r = await runPolicy(archiveTimeout, conf(POSTGRESQL_CONF.replace("archive_timeout = 60", "archive_timeout = 120")),
-            { config: { "archive-timeout": { properties: { maxArchiveTimeoutSeconds: 300 } } } });
+            { config: { maxArchiveTimeoutSeconds: 300 } });
         assert.equal(r.mandatory.length, 0);
     });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { policies } from "../../policy/policies/all";
-import { contractStack, runPolicy } from "./fixtures";
+import { contractStack } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 describe("policy pack over a stack built after the contract", () => {
     for (const policy of policies) {

@@ -4,8 +4,8 @@ import { pitrDrillMonthly } from "../../policy/policies/pitr-drill-monthly";
 import { restoreDrillWeekly } from "../../policy/policies/restore-drill-weekly";
 import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/values";
 import { CapturedResource } from "../../tools/harness";
-import { EngineResource } from "../../tools/policy-run";
-import { RO_ACCESS_KEY, RW_ACCESS_KEY, containerOf, contractStack, edit, editResource, runPolicy, setEnv, without } from "./fixtures";
+import { RO_ACCESS_KEY, RW_ACCESS_KEY, containerOf, contractStack, edit, editResource, setEnv, without } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 type Props = Record<string, unknown>;
 
@@ -14,7 +14,7 @@ const drillSchedule = (name: string, expr: string, extra: Props = {}) => edit(co
 });
 
 /** What the first preview sees: key ids and the Secret values made from them are unknown. */
-function keysUnknown(rs: EngineResource[]): EngineResource[] {
+function keysUnknown(rs: CapturedResource[]): CapturedResource[] {
     const blank = (v: unknown): unknown => (v === RW_ACCESS_KEY || v === RO_ACCESS_KEY ? UNKNOWN_STRING_SENTINEL
         : Array.isArray(v) ? v.map(blank) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blank(x)])) : v);
     return rs.map((r) => ({ ...r, inputs: blank(r.inputs) as Props, outputs: blank(r.outputs) as Props }));
@@ -107,18 +107,18 @@ describe("policy dr-read-only-key", () => {
         const bad = edit(contractStack(), "storage-dr-key", (p) => {
             p.grants = [{ bucket: "", permission: "fullaccess" }];
         });
-        const r = await runPolicy(drReadOnlyKey, bad, { transform: keysUnknown });
+        const r = await runPolicy(drReadOnlyKey, keysUnknown(bad));
         assert.match(r.text, /is built from SpacesKey ternent-postgres-backups-prod-dr \(its data depends on it\) with grant fullaccess on all buckets/);
     });
 
     it("passes the read-only DR key found through dependencies when key ids are unknown (preview)", async () => {
-        const r = await runPolicy(drReadOnlyKey, contractStack(), { transform: keysUnknown });
+        const r = await runPolicy(drReadOnlyKey, keysUnknown(contractStack()));
         assert.equal(r.diagnostics.length, 0);
     });
 
     it("reports an advisory, not a violation, when neither value nor dependencies identify the key", async () => {
         const stack = editResource(contractStack(), "dr-backup-secret", (r) => ({ ...r, dependencies: [], propertyDependencies: {} }));
-        const r = await runPolicy(drReadOnlyKey, stack, { transform: keysUnknown });
+        const r = await runPolicy(drReadOnlyKey, keysUnknown(stack));
         assert.equal(r.mandatory.length, 0);
         assert.equal(r.advisory.length, 1);
         assert.match(r.advisory[0].message, /can't run policy 'dr-read-only-key' .* during preview: .*which Spaces key Secret backend-dr\/ternent-postgres-backup carries/);

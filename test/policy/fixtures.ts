@@ -1,15 +1,10 @@
 // A stack built by hand after docs/architecture.md (names, namespaces, env contract, pod paths), as
 // the harness captures a program: URNs, parents, dependencies, propertyDependencies, inputs,
 // outputs (inputs plus what the provider computes) and options. Policy tests start from it, break
-// one thing, and run the policy through tools/policy-run.ts's analyzer, which builds the args the way
-// @pulumi/policy's server does. Independent of components/, so a policy test fails only for the policy.
+// one thing, and call the policy directly (run-policy.ts). Independent of components/, so a policy
+// test fails only for the policy.
 
 import { CapturedResource, PROJECT } from "../../tools/harness";
-import {
-    analyzeAll, analyzerContext, Diagnostic, engineResources, NotApplicable, PackInfo, ReconciledConfig,
-} from "../../tools/policy-run";
-import { pack } from "../../policy/policies/all";
-import { ResourceValidationPolicy, StackValidationPolicy } from "../../policy/lib/sdk";
 
 export const BUCKET = "ternent-postgres-backups-prod";
 export const PREFIX = `s3://${BUCKET}/ternent-postgres`;
@@ -366,42 +361,32 @@ export function removeEnv(container: Props, name: string): void {
     container.env = ((container.env as Props[]) ?? []).filter((e) => e.name !== name);
 }
 
-export interface PolicyResult {
-    readonly diagnostics: Diagnostic[];
-    readonly mandatory: Diagnostic[];
-    readonly advisory: Diagnostic[];
-    readonly notApplicable: NotApplicable[];
-    /** All mandatory messages joined, for regex assertions. */
-    readonly text: string;
-}
+/** The engine's serialisation of unknown values (strings, objects). */
+export const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const UNKNOWN_OBJECT = "dd056dcd-154b-4c76-9bd3-c8f88648b5ff";
 
-export interface RunOptions {
-    readonly stack?: string;
-    readonly config?: ReconciledConfig;
-    readonly tags?: Record<string, string>;
-    /** Transform the engine resources before analysis (e.g. make values unknown). */
-    readonly transform?: (rs: ReturnType<typeof engineResources>) => ReturnType<typeof engineResources>;
-}
+/** Outputs a provider computes when it creates the resource (unknown in the first preview). */
+const COMPUTED: Record<string, string[]> = {
+    "random:index/randomPassword:RandomPassword": ["result"],
+    "digitalocean:index/spacesKey:SpacesKey": ["accessKey", "secretKey"],
+    "digitalocean:index/spacesBucket:SpacesBucket": ["bucketDomainName", "endpoint"],
+};
 
-/** Runs one policy over the resources like the engine: Analyze per resource, then AnalyzeStack. */
-export async function runPolicy(policy: ResourceValidationPolicy | StackValidationPolicy, captured: readonly CapturedResource[],
-    o: RunOptions = {}): Promise<PolicyResult> {
-    const stack = o.stack ?? stackOf(captured);
-    const info: PackInfo = { name: pack.name, version: "0.1.0", enforcementLevel: "mandatory", policies: [policy] };
-    const ctx = analyzerContext({ stack, pack: info, config: o.config, tags: o.tags });
-    let resources = engineResources(PROJECT, stack, captured, {});
-    if (o.transform) {
-        resources = o.transform(resources);
-    }
-    const { diagnostics, notApplicable } = await analyzeAll(ctx, resources);
-    const mandatory = diagnostics.filter((d) => d.enforcementLevel === "mandatory");
-    return {
-        diagnostics, mandatory, notApplicable,
-        advisory: diagnostics.filter((d) => d.enforcementLevel === "advisory"),
-        text: mandatory.map((d) => d.message).join("\n"),
-    };
-}
-
-function stackOf(resources: readonly CapturedResource[]): string {
-    return /^urn:pulumi:([^:]+)::/.exec(resources[0]?.urn ?? "")?.[1] ?? "prod";
+/**
+ * The stack as the first preview of a new stack shows it: what providers compute is unknown, and a
+ * Secret whose data is built from one of those resources has its whole stringData unknown (what the
+ * real engine shows, see test/realengine/).
+ */
+export function firstPreview(resources: readonly CapturedResource[]): CapturedResource[] {
+    const computing = new Set(resources.filter((r) => COMPUTED[r.type]).map((r) => r.urn));
+    return resources.map((r) => {
+        const outputs = clone(r.outputs);
+        for (const field of COMPUTED[r.type] ?? []) {
+            outputs[field] = UNKNOWN_STRING;
+        }
+        if (r.type === "kubernetes:core/v1:Secret" && (r.propertyDependencies.stringData ?? []).some((u) => computing.has(u))) {
+            return { ...r, inputs: { ...clone(r.inputs), stringData: UNKNOWN_OBJECT }, outputs: { ...outputs, stringData: UNKNOWN_OBJECT } };
+        }
+        return { ...r, outputs };
+    });
 }

@@ -4,7 +4,8 @@ import { podSecurityRestricted } from "../../policy/policies/pod-security-restri
 import { postgresVolumeRetained } from "../../policy/policies/postgres-volume-retained";
 import { statefulResourcesProtected } from "../../policy/policies/stateful-resources-protected";
 import { CapturedResource } from "../../tools/harness";
-import { containerOf, contractStack, edit, editResource, podOf, runPolicy } from "./fixtures";
+import { containerOf, contractStack, edit, editResource, podOf } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 type Props = Record<string, unknown>;
 
@@ -55,7 +56,7 @@ describe("policy stateful-resources-protected", () => {
 
     it("takes production stack names from prodStacks", async () => {
         const r = await runPolicy(statefulResourcesProtected, contractStack({ stack: "live", protect: false }),
-            { config: { "stateful-resources-protected": { properties: { prodStacks: ["live"] } } } });
+            { config: { prodStacks: ["live"] } });
         assert.ok(r.mandatory.length > 0);
     });
 

@@ -3,7 +3,8 @@ import { retentionDailyBackups } from "../../policy/policies/retention-daily-bac
 import { retentionJobScheduled } from "../../policy/policies/retention-job-scheduled";
 import { retentionPitrWindow } from "../../policy/policies/retention-pitr-window";
 import { retentionWeeklyBackups } from "../../policy/policies/retention-weekly-backups";
-import { containerOf, contractStack, edit, removeEnv, runPolicy, setEnv, without } from "./fixtures";
+import { containerOf, contractStack, edit, removeEnv, setEnv, without } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 const retentionEnv = (name: string, value: string) => edit(contractStack(), "backups-retention", (p) => setEnv(containerOf(p), name, value));
 
@@ -39,7 +40,7 @@ describe("policy retention-daily-backups", () => {
     it("uses minDailyBackups from the policy pack config", async () => {
         const stack = retentionEnv("TERNENT_RETAIN_DAILY", "5");
         const strict = await runPolicy(retentionDailyBackups, stack);
-        const relaxed = await runPolicy(retentionDailyBackups, stack, { config: { "retention-daily-backups": { properties: { minDailyBackups: 5 } } } });
+        const relaxed = await runPolicy(retentionDailyBackups, stack, { config: { minDailyBackups: 5 } });
         assert.equal(strict.mandatory.length, 1);
         assert.equal(relaxed.mandatory.length, 0);
     });

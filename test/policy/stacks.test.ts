@@ -4,39 +4,34 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/harness";
+import { PackAnalyzer } from "../../tools/policy/analyzer";
 import { runPolicies } from "../../tools/policy-run";
+import { packAnalyzer } from "./analyzer";
 import { WEAKENINGS, prodText, recoveryText, writeWeakStacks } from "./weak-stacks";
 
 const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`);
 
-describe("the policy pack over the program's stacks (mock runtime)", function () {
+describe("the policy pack's analyzer over the program's stacks (mock runtime)", function () {
     this.timeout(120_000);
+    let analyzer: PackAnalyzer;
+    before(async () => {
+        analyzer = await packAnalyzer();
+    });
 
     for (const stack of ["dev", "prod"]) {
         it(`finds no mandatory violation in ${stack}`, async () => {
-            const r = await runPolicies({ stack });
+            const r = await runPolicies({ stack }, analyzer);
             assert.deepEqual(summary(r), []);
             assert.ok(r.resources.length > 20, "the program registered its resources");
         });
     }
-
-    it("finds no mandatory violation in the first preview of prod, where generated values are unknown", async () => {
-        const r = await runPolicies({ stack: "prod", preview: true });
-        assert.deepEqual(summary(r), []);
-        assert.ok(r.resources.some((x) => JSON.stringify(x.outputs).includes("dd056dcd-154b-4c76-9bd3-c8f88648b5ff")), "some values are unknown");
-    });
-
-    it("says in the first preview of prod only that WAL-G encryption waits for the Secrets' data", async () => {
-        const r = await runPolicies({ stack: "prod", preview: true });
-        assert.deepEqual([...new Set(r.advisory.map((d) => d.policyName))], ["walg-client-side-encryption"]);
-    });
 
     it("finds no mandatory violation in prod during a recovery (generation 1, restore Job, generation PVC)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-recovery-"));
         try {
             const file = path.join(dir, "Pulumi.prod.yaml");
             fs.writeFileSync(file, recoveryText());
-            const r = await runPolicies({ stack: "prod", stackFile: file });
+            const r = await runPolicies({ stack: "prod", stackFile: file }, analyzer);
             assert.deepEqual(summary(r), []);
             assert.ok(r.resources.some((x) => x.type === "kubernetes:batch/v1:Job" && /restore/.test(x.name)), "the recovery renders its restore Job");
         } finally {
@@ -54,7 +49,7 @@ describe("the policy pack over the program's stacks (mock runtime)", function ()
 
         for (const w of WEAKENINGS) {
             it(`refuses ${w.name} with policy ${w.policy}`, async () => {
-                const r = await runPolicies({ stack: "weak", stackFile: files.get(w.name)! });
+                const r = await runPolicies({ stack: "weak", stackFile: files.get(w.name)! }, analyzer);
                 const refused = new Set(r.mandatory.map((d) => d.policyName));
                 assert.ok(refused.has(w.policy), `expected ${w.policy}, got: ${summary(r).join("; ") || "no violation"}`);
                 assert.deepEqual([...refused], [w.policy], "only the weakened setting is refused");

@@ -4,7 +4,8 @@
 import { strict as assert } from "assert";
 import { archiveStallDetection } from "../../policy/policies/archive-stall-detection";
 import { walgRetriesBounded } from "../../policy/policies/walg-retries-bounded";
-import { POSTGRESQL_CONF, SCRIPTS, containerOf, contractStack, edit, removeEnv, runPolicy, setEnv, without } from "./fixtures";
+import { POSTGRESQL_CONF, SCRIPTS, containerOf, contractStack, edit, removeEnv, setEnv, without } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 type Props = Record<string, unknown>;
 
@@ -44,9 +45,9 @@ describe("policy walg-retries-bounded", () => {
     });
 
     it("accepts the same settings under a lower pack bound only when they fit", async () => {
-        const tight = await runPolicy(walgRetriesBounded, contractStack(), { config: { "walg-retries-bounded": { properties: { maxRetrySeconds: 500 } } } });
+        const tight = await runPolicy(walgRetriesBounded, contractStack(), { config: { maxRetrySeconds: 500 } });
         assert.match(tight.text, /up to 520 s .*more than the maximum of 500 s/);
-        const loose = await runPolicy(walgRetriesBounded, contractStack(), { config: { "walg-retries-bounded": { properties: { maxRetrySeconds: 520 } } } });
+        const loose = await runPolicy(walgRetriesBounded, contractStack(), { config: { maxRetrySeconds: 520 } });
         assert.equal(loose.mandatory.length, 0);
     });
 });
@@ -82,7 +83,7 @@ describe("policy archive-stall-detection", () => {
         });
         const r = await runPolicy(archiveStallDetection, slow);
         assert.match(r.text, /can leave 300 s between runs, more than 2 × archive_timeout = 120 s/);
-        const relaxed = await runPolicy(archiveStallDetection, slow, { config: { "archive-stall-detection": { properties: { maxVerifyIntervalArchiveTimeouts: 5 } } } });
+        const relaxed = await runPolicy(archiveStallDetection, slow, { config: { maxVerifyIntervalArchiveTimeouts: 5 } });
         assert.equal(relaxed.mandatory.length, 0, relaxed.text);
         const shorter = edit(contractStack(), "postgres-config", (p) => {
             (p.data as Props)["postgresql.conf"] = POSTGRESQL_CONF.replace("archive_timeout = 60", "archive_timeout = 20");

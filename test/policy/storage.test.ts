@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { backupBucketLifecycle } from "../../policy/policies/backup-bucket-lifecycle";
 import { backupBucketPrivate } from "../../policy/policies/backup-bucket-private";
-import { contractStack, edit, runPolicy, without } from "./fixtures";
+import { contractStack, edit, without } from "./fixtures";
+import { runPolicy } from "./run-policy";
 import { CapturedResource } from "../../tools/harness";
 
 type Props = Record<string, unknown>;

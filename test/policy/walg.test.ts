@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import { walgClientSideEncryption } from "../../policy/policies/walg-client-side-encryption";
 import { walgPinned } from "../../policy/policies/walg-pinned";
 import { CapturedResource } from "../../tools/harness";
-import { containerOf, contractStack, edit, editResource, podOf, runPolicy, setEnv } from "./fixtures";
+import { containerOf, contractStack, edit, editResource, podOf, setEnv } from "./fixtures";
+import { runPolicy } from "./run-policy";
 
 type Props = Record<string, unknown>;
 
