@@ -294,8 +294,8 @@ async function damagedArchive(): Promise<DamageResult> {
         const objectsAfterRo = await objectKeys(lab);
 
         // 5. wrong libsodium key: both drills fail. backup-fetch takes a wrong key's "corrupted chunk"
-        // for a download error and retries WALG_DOWNLOAD_FILE_RETRIES (15) times, sleeping 1..5 min
-        // and halving the concurrency each time (about an hour); no retries and one stream fail at once.
+        // for a download error and retries it like one (the rendered walg.retries bound that to 520 s,
+        // WAL-G's own defaults to about an hour); no retries and one stream fail at once.
         const wrongKey = { WALG_LIBSODIUM_KEY: crypto.randomBytes(32).toString("hex"), WALG_DOWNLOAD_FILE_RETRIES: "0", WALG_DOWNLOAD_CONCURRENCY: "1" };
         const wrongKeyRestoreDrill = await lab.runScript("restore-drill.sh", { role: "ro", env: wrongKey, timeoutMs: 180_000 });
         const wrongKeyPitrDrill = await lab.runScript("pitr-drill.sh", { role: "ro", env: { ...wrongKey, TERNENT_PITR_TARGET: target }, timeoutMs: 180_000 });
