@@ -3,7 +3,7 @@
 // thinks about them, and exports what users need. The logic lives in components/.
 
 import * as pulumi from "@pulumi/pulumi";
-import { loadAndCheckStackConfig } from "./components/config";
+import { loadAndCheckStackConfig } from "./config";
 import { loadScripts } from "./components/scripts";
 import { BackupStorage } from "./components/storage";
 import { Recovery } from "./components/recovery";

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES, SCRIPTS } from "../lib/contract";
-import { RetentionConfig, Schedules, WalgConfig } from "./config";
+import type { RetentionConfig, Schedules, WalgConfig } from "../config";
 import { labelsFor } from "./labels";
 import { adoptOptions } from "./postgres";
 import {

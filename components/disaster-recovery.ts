@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES } from "../lib/contract";
-import { WalgConfig } from "./config";
+import type { WalgConfig } from "../config";
 import { labelsFor } from "./labels";
 import { adoptOptions, walgTuning } from "./postgres";
 import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";

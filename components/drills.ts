@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES, PATHS, SCRIPTS } from "../lib/contract";
-import { WalgConfig } from "./config";
+import type { WalgConfig } from "../config";
 import { labelsFor } from "./labels";
 import { adoptOptions } from "./postgres";
 import { cronJobSpec, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES, walgEnvFrom } from "./pod";

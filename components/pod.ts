@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { PATHS, SCRIPTS } from "../lib/contract";
-import { WalgConfig } from "./config";
+import type { WalgConfig } from "../config";
 import { Labels } from "./labels";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;

@@ -9,7 +9,7 @@ import * as random from "@pulumi/random";
 import { quotePgConf } from "../policy/lib/pgconf";
 import { ANNOTATIONS, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
 import { retryEnv } from "../policy/lib/walg-retry";
-import { PostgresConfig, WalgConfig } from "./config";
+import type { PostgresConfig, WalgConfig } from "../config";
 import { labelsFor } from "./labels";
 import {
     baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, hardenedPod, literalEnv, scriptsVolume, VOLUMES,

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generationNames, LABELS, MIGRATE_COMMAND } from "../lib/contract";
-import { RecoveryConfig, RollbackConfig, WalgConfig } from "./config";
+import type { RecoveryConfig, RollbackConfig, WalgConfig } from "../config";
 import { labelsFor } from "./labels";
 import { backupPod, DatabaseRefs } from "./pod";
 import { apiReplicasPatch } from "./recovery";

@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generationNames, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
-import { PostgresConfig, RecoveryConfig, RollbackConfig, WalgConfig } from "./config";
+import type { PostgresConfig, RecoveryConfig, RollbackConfig, WalgConfig } from "../config";
 import { labelsFor } from "./labels";
 import { walgTuning } from "./postgres";
 import { dataVolume, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES } from "./pod";

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as random from "@pulumi/random";
 import { ANNOTATIONS, generationNames } from "../lib/contract";
-import { ExistingCredentials, KeyPermission } from "./config";
+import type { ExistingCredentials, KeyPermission } from "../config";
 
 export interface SpacesCredentials {
     /** Access key id. */

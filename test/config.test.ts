@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import {
     checkAgainstPrevious, ConfigError, DEFAULTS, POLICY_NAMES, RawStackConfig, validateStackConfig, validationClock,
-} from "../components/config";
+} from "../config";
 
 const FLAGS = { enableSecretMutable: "true", enableConfigMapMutable: "true" };
 const NOW = new Date("2025-06-15T12:00:00Z");

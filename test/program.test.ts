@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { DEFAULTS } from "../components/config";
+import { DEFAULTS } from "../config";
 import { runProgram, flattenStackConfig } from "../tools/harness";
 import { byType, findAllK8s, findK8s, K8S_FLAGS, k8sObjects, metaOf, NOW, runWith, stackRun } from "./components/helpers";
 
@@ -74,13 +74,14 @@ describe("index.ts (the whole program)", () => {
         assert.equal(env.find((e) => e.name === "TERNENT_RETAIN_DAILY")!.value, "3");
     });
 
-    it("reads the config only in components/config.ts", () => {
+    it("reads the config only in config/load.ts", () => {
         const fs = require("fs") as typeof import("fs"); // eslint-disable-line @typescript-eslint/no-require-imports
         const path = require("path") as typeof import("path"); // eslint-disable-line @typescript-eslint/no-require-imports
         const root = path.resolve(__dirname, "..");
-        const files = ["index.ts", ...fs.readdirSync(path.join(root, "components")).map((f) => `components/${f}`)];
+        const files = ["index.ts", ...["components", "config", "config/sections"].flatMap((d) =>
+            fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`))];
         const readers = files.filter((f) => /new pulumi\.Config\(/.test(fs.readFileSync(path.join(root, f), "utf8")));
-        assert.deepEqual(readers, ["components/config.ts"]);
+        assert.deepEqual(readers, ["config/load.ts"]);
     });
 
     describe("adopting the kubectl bundle (adopt: true)", () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { DEFAULTS } from "../../components/config";
+import { DEFAULTS } from "../../config";
 import { dependsOn, envOf, findAllK8s, findK8s, podSpecOf, runWith, stackRun } from "./helpers";
 
 const DR = "backend-dr";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parsePgConf } from "../../policy/lib/pgconf";
 import { SCRIPTS_DIR } from "../../components/scripts";
-import { parseQuantity } from "../../components/config";
+import { parseQuantity } from "../../config";
 import {
     Any, byType, containersOf, dependsOn, envOf, findAllK8s, findK8s, k8sObjects, metaOf, podSpecOf, runWith, stackRun, workloads,
 } from "./helpers";

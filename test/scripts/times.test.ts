@@ -3,7 +3,7 @@
 // (scripts/plan.pl time), so the two cannot drift apart.
 import { strict as assert } from "assert";
 import * as path from "path";
-import { parseRfc3339 } from "../../components/config";
+import { parseRfc3339 } from "../../config";
 import times from "../fixtures/times.json";
 import { PerlServer } from "./perl-server";
 
