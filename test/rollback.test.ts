@@ -213,7 +213,7 @@ describe("rollback to an older data generation (rollback block)", () => {
     });
 
     it("passes the policy pack in prod while rolling back (every generation PVC protected)", async function () {
-        this.timeout(120_000);
+        this.timeout(300_000); // may install and start the standalone pack (test/policy/analyzer.ts)
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-rollback-"));
         try {
             const file = path.join(dir, "Pulumi.prod.yaml");

@@ -32,7 +32,8 @@ describe("tools/policy-run.ts with the pack's own analyzer", function () {
     this.timeout(120_000);
     let analyzer: PackAnalyzer;
     let info: AnalyzerInfo;
-    before(async () => {
+    before(async function () {
+        this.timeout(300_000); // the first suite installs and starts the standalone pack
         analyzer = await packAnalyzer();
         info = await analyzer.info();
     });

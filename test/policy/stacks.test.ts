@@ -14,7 +14,8 @@ const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map(
 describe("the policy pack's analyzer over the program's stacks (mock runtime)", function () {
     this.timeout(120_000);
     let analyzer: PackAnalyzer;
-    before(async () => {
+    before(async function () {
+        this.timeout(300_000); // the first suite installs and starts the standalone pack
         analyzer = await packAnalyzer();
     });
 

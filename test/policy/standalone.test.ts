@@ -1,27 +1,12 @@
 // The policy pack stands alone: `pulumi policy publish` uploads policy/ and nothing else.
 import { strict as assert } from "assert";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { policies } from "../../policy/policies/all";
-import { PackAnalyzer, POLICY_DIR } from "../../tools/policy/analyzer";
+import { POLICY_DIR } from "../../tools/policy/analyzer";
+import { standalonePack } from "./analyzer";
 import { importViolations, packSources } from "./imports";
-
-/** Copies the pack's own files (no node_modules, no build output) into `dest`. */
-function copyPack(dest: string): void {
-    fs.cpSync(POLICY_DIR, dest, {
-        recursive: true,
-        filter: (src) => !["node_modules", "bin"].includes(path.basename(src)) || path.dirname(src) !== POLICY_DIR,
-    });
-}
-
-function npmInstall(dir: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-        execFile("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: dir, timeout: 300_000 }, (err, _out, stderr) =>
-            (err ? reject(new Error(`npm install in the copy failed: ${err.message}\n${stderr}`)) : resolve()));
-    });
-}
 
 describe("the policy pack's imports", () => {
     it("reach no file outside policy/ and only packages policy/package.json declares", () => {
@@ -49,22 +34,11 @@ describe("the policy pack's imports", () => {
 
 describe("the policy pack copied alone into an empty directory", function () {
     this.timeout(360_000);
-    let dir = "";
-    let analyzer: PackAnalyzer | undefined;
-    before(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-pack-alone-"));
-    });
-    after(async () => {
-        await analyzer?.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-    });
 
     it("installs with npm, starts its analyzer and answers GetAnalyzerInfo with every policy of the pack", async () => {
-        const pack = path.join(dir, "policy");
-        copyPack(pack);
-        assert.ok(!fs.existsSync(path.join(pack, "node_modules")), "the copy starts without node_modules");
-        await npmInstall(pack);
-        analyzer = await PackAnalyzer.start(pack);
+        const { dir, analyzer } = await standalonePack();
+        assert.equal(path.relative(path.dirname(POLICY_DIR), dir).split(path.sep)[0], "..", "the copy is outside the repository");
+        assert.ok(fs.existsSync(path.join(dir, "node_modules", "@pulumi", "policy", "package.json")), "npm installed the pack's dependencies");
         const info = await analyzer.info();
         assert.equal(info.name, "ternent-postgres-recoverability");
         assert.equal(info.version, JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")).version);
