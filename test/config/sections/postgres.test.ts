@@ -1,0 +1,48 @@
+import { strict as assert } from "assert";
+import { problemsOf, validate } from "../helpers";
+
+describe("config/sections/postgres", () => {
+    it("refuses a zero storage size", () => {
+        const msg = problemsOf({ postgres: { storageSize: "0Gi" } });
+        assert.match(msg, /ternent-postgres:postgres\.storageSize = "0Gi"/);
+        assert.match(msg, /at least 1Gi/);
+    });
+
+    it("refuses a storage size that is not a quantity", () => {
+        const msg = problemsOf({ postgres: { storageSize: "lots" } });
+        assert.match(msg, /ternent-postgres:postgres\.storageSize = "lots" is not a Kubernetes quantity/);
+        assert.match(msg, /e\.g\. 10Gi/);
+    });
+
+    it("accepts an image pinned by digest alone, with a warning", () => {
+        const image = `postgres@sha256:${"a".repeat(64)}`;
+        const { config, warnings } = validate({ postgres: { image } });
+        assert.equal(config.postgres.image, image);
+        assert.ok(warnings.some((w) => w.startsWith(`ternent-postgres:postgres.image = "${image}" is pinned by digest only`)));
+    });
+
+    it("refuses the image tag latest", () => {
+        const msg = problemsOf({ postgres: { image: "postgres:latest" } });
+        assert.match(msg, /ternent-postgres:postgres\.image = "postgres:latest" uses the tag latest: allowed is an explicit version tag/);
+    });
+
+    it("refuses an image that is not PostgreSQL 15", () => {
+        const msg = problemsOf({ postgres: { image: "postgres:16.4-bookworm" } });
+        assert.match(msg, /ternent-postgres:postgres\.image = "postgres:16\.4-bookworm" is not PostgreSQL 15: allowed are PostgreSQL 15 tags/);
+    });
+
+    it("refuses an archive timeout of 0", () => {
+        const msg = problemsOf({ postgres: { archiveTimeoutSeconds: 0 } });
+        assert.match(msg, /ternent-postgres:postgres\.archiveTimeoutSeconds = 0 is not allowed: must be an integer from 10 to 3600/);
+    });
+
+    it("refuses an absurd archive timeout", () => {
+        const msg = problemsOf({ postgres: { archiveTimeoutSeconds: 86400 } });
+        assert.match(msg, /ternent-postgres:postgres\.archiveTimeoutSeconds = 86400 is not allowed: must be an integer from 10 to 3600/);
+    });
+
+    it("refuses a request above its limit", () => {
+        const msg = problemsOf({ postgres: { resources: { requests: { cpu: "2" } } } });
+        assert.match(msg, /ternent-postgres:postgres\.resources\.requests\.cpu = "2" is above postgres\.resources\.limits\.cpu = "1"/);
+    });
+});
