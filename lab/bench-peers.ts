@@ -6,7 +6,7 @@
  *   npm run bench -- --peers [--json FILE] [--scale N] [--rounds N] [--wal-segments N]
  *                    [--archive-timeout S] [--tools walg,pgbackrest,barman,floor]
  *                    [--variant LABEL:KEY=VALUE[,KEY=VALUE]] [--no-curve] [--curve-scale N]
- *                    [--no-delta] [--delta-days N] [--delta-steps N] [--keep]
+ *                    [--no-delta] [--delta-days N] [--delta-steps N] [--no-breakdown] [--keep]
  *
  * Every round runs every tool once (the order rotates from round to round), each from the same copy of
  * one pgbench database (a "golden" data directory, cleanly shut down), each into its own fresh
@@ -16,8 +16,9 @@
  *      segments of WAL were written, then the segment is switched; segments per second = segments ÷
  *      (load start → last one archived); lag = end of the load → last one archived; the most segments
  *      waiting (.ready) at once
- *   3. RPO: a writer commits a row every 100 ms for (1 + U[0,0.5)) × archive_timeout (same length for
- *      every tool in a round), then kill -9 of PostgreSQL and the data directory is deleted;
+ *   3. RPO: once the load is archived, a writer commits a row every 100 ms for U[0.25, 1.25) ×
+ *      archive_timeout (same length for every tool in a round: the kill falls anywhere in the
+ *      archive_timeout cycle), then kill -9 of PostgreSQL and the data directory is deleted;
  *      RPO = newest acknowledged commit − newest restored one
  *   4. restore to first query: the tool's restore (fetch) + replay of every segment written since the
  *      backup + promote + SELECT 1; the replay part alone in segments per second; the restored database
@@ -42,6 +43,7 @@ import {
 } from ".";
 import type { Lab } from ".";
 import { Writer } from "../test/faults/helpers";
+import { walgBreakdown } from "./bench/breakdown";
 import { BarmanTool, BenchContext, FloorTool, PgBackRestTool, Restored, Tool, WalgTool, ensureOk } from "./bench/tools";
 import { TlsMinio } from "./bench/tls-minio";
 
@@ -60,6 +62,8 @@ export interface PeersOptions {
     delta: boolean;
     deltaDays: number;
     deltaSteps: number;
+    /** Where WAL-G's time per segment goes (lab/bench/breakdown.ts); needs the floor in the rounds. */
+    breakdown: boolean;
     /** Rows per UPDATE of the load script. */
     updateRows: number;
     json?: string;
@@ -79,6 +83,7 @@ export const DEFAULT_PEERS: PeersOptions = {
     delta: true,
     deltaDays: 7,
     deltaSteps: 6,
+    breakdown: true,
     updateRows: 5000,
     keep: false,
 };
@@ -126,10 +131,11 @@ export function parsePeersArgs(argv: string[]): PeersOptions {
             case "--no-delta": o.delta = false; break;
             case "--delta-days": o.deltaDays = num(a, v, 2); i++; break;
             case "--delta-steps": o.deltaSteps = num(a, v); i++; break;
+            case "--no-breakdown": o.breakdown = false; break;
             case "--keep": o.keep = true; break;
             default:
                 throw new Error(`bench --peers: unknown option '${a}' (--json FILE, --scale N, --rounds N, --wal-segments N, --archive-timeout S, ` +
-                    "--tools LIST, --variant LABEL:K=V[,K=V], --update-rows N, --no-curve, --curve-scale N, --no-delta, --delta-days N, --delta-steps N, --keep)");
+                    "--tools LIST, --variant LABEL:K=V[,K=V], --update-rows N, --no-curve, --curve-scale N, --no-delta, --delta-days N, --delta-steps N, --no-breakdown, --keep)");
         }
     }
     return o;
@@ -403,6 +409,14 @@ async function slot(c: BenchContext, o: PeersOptions, tool: Tool, round: number,
         const rpoSeconds = (Date.parse(lastAck.ts) - Date.parse(newestTs || writerStart)) / 1000;
         const storedBytes = await tool.storedBytes();
         const rawRead = await tool.rawRead(dir);
+        // real segments of the load for the per-segment breakdown (once)
+        const segDir = path.join(c.root, "breakdown-segments");
+        if (tool instanceof FloorTool && o.breakdown && !fs.existsSync(segDir)) {
+            fs.mkdirSync(segDir);
+            for (const f of fs.readdirSync(tool.archive).filter((x) => /^[0-9A-F]{24}$/.test(x)).sort().slice(1, 17)) {
+                fs.copyFileSync(path.join(tool.archive, f), path.join(segDir, f));
+            }
+        }
         return {
             tool: tool.name, round, order, loadavg,
             backup: { seconds: r3(backupSeconds), baseBytes, detail: b.json ?? undefined },
@@ -613,16 +627,27 @@ function goals(sum: Summary, archiveTimeout: number, walgName = "walg") {
 }
 
 /** Where WAL-G's restore time goes compared with the floor (medians of this run). */
-function whereTimeGoes(sum: Summary, walgName = "walg") {
+function whereTimeGoes(sum: Summary, breakdown?: Awaited<ReturnType<typeof walgBreakdown>>, walgName = "walg") {
     const w = sum[walgName];
     const f = sum.floor;
     if (!w || !f) return undefined;
+    const n = w.segmentsReplayed.median;
+    const per = breakdown?.perSegmentMs;
+    const est = per && {
+        note: `estimate for the ${n} segments of the median restore, from the per-segment breakdown (ms per segment x segments)`,
+        processStartSeconds: r3((per.processStart * n) / 1000),
+        transferTlsSeconds: r3((per.transferTls * n) / 1000),
+        decompressionSeconds: r3((per.decompression * n) / 1000),
+        decryptionSeconds: r3((per.decryption * n) / 1000),
+    };
     const other = (s: Summary[string]): number => s.restoreToFirstQuerySeconds.median - s.fetchSeconds.median - s.replaySeconds.median;
     return {
         fetchVsCopy: { walg: w.fetchSeconds.median, floor: f.fetchSeconds.median, extra: r3(w.fetchSeconds.median - f.fetchSeconds.median) },
         replayVsLocal: { walg: w.replaySeconds.median, floor: f.replaySeconds.median, extra: r3(w.replaySeconds.median - f.replaySeconds.median) },
         restoreShOverhead: { walg: r3(other(w)), floor: r3(other(f)), note: "restore.sh: backup-list, wal-show, checks; floor: SELECT 1" },
         rawReadSeconds: w.rawReadSeconds.median,
+        replayExtraEstimate: est,
+        breakdown,
     };
 }
 
@@ -680,7 +705,7 @@ export async function runPeers(o: PeersOptions) {
         const slots: SlotResult[] = [];
         for (let round = 1; round <= o.rounds; round++) {
             // the same writer length for every tool of a round; the order rotates
-            const writerSeconds = (1 + Math.random() * 0.5) * c.archiveTimeoutSeconds;
+            const writerSeconds = (0.25 + Math.random()) * c.archiveTimeoutSeconds;
             const order = tools.map((_, i) => tools[(i + round - 1) % tools.length]);
             for (let i = 0; i < order.length; i++) {
                 slots.push(await slot(c, o, order[i], round, i, gold, writerSeconds));
@@ -688,13 +713,20 @@ export async function runPeers(o: PeersOptions) {
             }
         }
         const summary = summarize(slots, tools);
+        let breakdown: Awaited<ReturnType<typeof walgBreakdown>> | undefined;
+        if (o.breakdown && fs.existsSync(path.join(root, "breakdown-segments"))) {
+            log("breakdown: where a WAL-G segment's restore time goes");
+            breakdown = await walgBreakdown(c, path.join(root, "breakdown-segments"), o.rounds, stat);
+            sample("breakdown");
+        }
 
         let curve: unknown;
         if (o.curve) {
             const curveScale = o.curveScale ?? Math.max(1, Math.round(o.scale / 4));
             const small = await golden(c, curveScale, "curve");
             const runs: Awaited<ReturnType<typeof curveSlot>>[] = [];
-            const backupTools = tools.filter((t) => t.name !== "floor");
+            // the peers and WAL-G as configured (not the floor, not the variants)
+            const backupTools = tools.filter((t) => ["walg", "pgbackrest", "barman"].includes(t.name));
             for (let round = 1; round <= o.rounds; round++) {
                 const order = backupTools.map((_, i) => backupTools[(i + round - 1) % backupTools.length]);
                 for (const t of order) runs.push(await curveSlot(c, t, round, small, o.keep));
@@ -740,7 +772,7 @@ export async function runPeers(o: PeersOptions) {
             rounds: o.rounds,
             summary,
             goals: goals(summary, c.archiveTimeoutSeconds),
-            whereTimeGoes: whereTimeGoes(summary),
+            whereTimeGoes: whereTimeGoes(summary, breakdown),
             curve,
             delta,
             slots,

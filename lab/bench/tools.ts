@@ -135,7 +135,7 @@ async function mcRaw(c: BenchContext, prefix: string, dir: string): Promise<{ se
  * 'N' (not in the archive), 'E' (error). As restore_command it keeps restore-command.sh's contract:
  * exit 1 and "restore-command: not in archive: <file>" when missing, 126 on any error.
  */
-const DAEMON_CLIENT = `#!/usr/bin/perl
+export const DAEMON_CLIENT = `#!/usr/bin/perl
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -561,7 +561,7 @@ export class BarmanTool implements Tool {
 
 export class FloorTool implements Tool {
     readonly name = "floor";
-    private archive = "";
+    archive = "";
     private base = "";
     constructor(private readonly c: BenchContext) {}
 
