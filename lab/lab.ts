@@ -42,7 +42,20 @@ export interface LabOptions {
     log?: (msg: string) => void;
     /** Use this MinIO and its users instead of starting a private one (a fresh bucket is created in it). */
     storage?: SharedStorage;
+    /**
+     * Give the primary its WAL-G storage settings as the StatefulSet does: the Secret's keys (WALG_SECRET_KEYS)
+     * as one file per key (like a Secret volume: root-owned, group postgres, 0440), turned by walg-secret.sh
+     * into TERNENT_WALG_ENV_FILE (0400, owned by postgres), and left out of the postmaster's environment.
+     * Default false: the postmaster gets them in its environment (the pods before issue 16).
+     */
+    walgSecretFile?: boolean;
 }
+
+/** The keys of Secret ternent-postgres-backup (the WAL-G storage settings the primary's archive_command reads). */
+export const WALG_SECRET_KEYS: readonly string[] = [
+    "WALG_S3_PREFIX", "AWS_ENDPOINT", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "WALG_LIBSODIUM_KEY", "WALG_LIBSODIUM_KEY_TRANSFORM", "TERNENT_DATA_GENERATION",
+];
 
 export type Role = "rw" | "ro";
 
@@ -70,6 +83,8 @@ export class Lab {
     pg!: LocalPostgres;
     pgPort = 0;
     walgInstall?: RunResult;
+    /** With walgSecretFile: the Secret volume stand-in, the env file walg-secret.sh wrote and its JSON line. */
+    walgSecret?: { dir: string; envFile: string; result: RunResult };
     private readonly opts: LabOptions;
     private readonly log: (msg: string) => void;
 
@@ -142,13 +157,19 @@ export class Lab {
 
         const pgdata = path.join(this.root, "pgdata");
         this.pgPort = await freePort();
+        let postmasterEnv = this.env("rw");
+        if (this.opts.walgSecretFile) {
+            const envFile = await this.writeWalgSecretFile();
+            postmasterEnv = Object.fromEntries(Object.entries(postmasterEnv).filter(([k]) => !WALG_SECRET_KEYS.includes(k)));
+            postmasterEnv.TERNENT_WALG_ENV_FILE = envFile;
+        }
         this.pg = new LocalPostgres({
             pgdata,
             socketDir: path.join(this.root, "sock"),
             port: this.pgPort,
             configFile: this.confFile,
             settings: { archive_timeout: String(this.archiveTimeoutSeconds), ...this.opts.settings },
-            env: this.env("rw"),
+            env: postmasterEnv,
             user: this.osUser,
             logFile: path.join(this.root, "log", "postgres.log"),
             database: this.database,
@@ -179,6 +200,31 @@ export class Lab {
         if (r.code !== 0) throw new Error(`walg-install.sh exited ${r.code}: ${r.stderr}`);
         this.walgInstall = r;
         return r;
+    }
+
+    /** The Secret volume (one file per key, root:postgres 0440 as the kubelet leaves it with fsGroup) and walg-secret.sh on it. */
+    private async writeWalgSecretFile(): Promise<string> {
+        const dir = path.join(this.root, "walg-secret");
+        fs.mkdirSync(dir, { mode: 0o750 });
+        const env = this.env("rw");
+        for (const k of WALG_SECRET_KEYS) {
+            const f = path.join(dir, k);
+            fs.writeFileSync(f, env[k] ?? "", { mode: 0o440 });
+            if (this.osUser) fs.chownSync(f, 0, this.osUser.gid);
+        }
+        if (this.osUser) fs.chownSync(dir, 0, this.osUser.gid);
+        const secrets = path.join(this.root, "secrets");
+        fs.mkdirSync(secrets, { mode: 0o700 });
+        chownTree(secrets, this.osUser);
+        const envFile = path.join(secrets, "walg.env");
+        const result = await run(path.join(this.scriptsDir, "walg-secret.sh"), [], {
+            env: { PATH: process.env.PATH, TERNENT_WALG_SECRET_DIR: dir, TERNENT_WALG_ENV_FILE: envFile },
+            user: this.osUser,
+            timeoutMs: 30_000,
+        });
+        if (result.code !== 0) throw new Error(`walg-secret.sh exited ${result.code}: ${result.stderr}`);
+        this.walgSecret = { dir, envFile, result };
+        return envFile;
     }
 
     /** Object key of an archived WAL segment (or history file) in the bucket. */

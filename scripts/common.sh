@@ -2,10 +2,10 @@
 # common.sh: helpers sourced by the bash scripts (not run on its own).
 #   . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 # Provides: log, die, require_env, walg, plan, json_line, pg_query, wait_for_postgres, now_utc, now_ms,
-#   seconds_since, check_generation; for the drills: drill_scratch, drill_restore.
+#   seconds_since, check_generation, load_walg_env; for the drills: drill_scratch, drill_restore.
 # Inputs (environment): TERNENT_BIN (wal-g directory, default /ternent/bin),
 #   TERNENT_SCRIPTS (scripts directory, default /ternent/scripts), PG* for pg_query,
-#   TERNENT_DATA_GENERATION for check_generation.
+#   TERNENT_DATA_GENERATION for check_generation, TERNENT_WALG_ENV_FILE for load_walg_env.
 
 TERNENT_BIN=${TERNENT_BIN:-/ternent/bin}
 TERNENT_SCRIPTS=${TERNENT_SCRIPTS:-/ternent/scripts}
@@ -31,6 +31,21 @@ require_env() {
 }
 
 walg() { "$TERNENT_BIN/wal-g" "$@"; }
+
+# load_walg_env: export the WAL-G storage settings from TERNENT_WALG_ENV_FILE (KEY=value lines written
+# by walg-secret.sh; only WALG_*, AWS_* and TERNENT_DATA_GENERATION are taken, nothing is evaluated).
+# The primary's archive and restore commands get the Spaces keys this way, never from the postmaster's
+# environment. Without TERNENT_WALG_ENV_FILE (jobs with the Secret in their env) it does nothing.
+load_walg_env() {
+    [ -n "${TERNENT_WALG_ENV_FILE:-}" ] || return 0
+    [ -r "$TERNENT_WALG_ENV_FILE" ] || die 2 "TERNENT_WALG_ENV_FILE=$TERNENT_WALG_ENV_FILE cannot be read (written by walg-secret.sh at pod start)"
+    local line key
+    while IFS= read -r line || [ -n "$line" ]; do
+        key=${line%%=*}
+        [[ "$key" =~ ^(WALG_[A-Z0-9_]+|AWS_[A-Z0-9_]+|TERNENT_DATA_GENERATION)$ ]] || continue
+        export "$key=${line#*=}"
+    done <"$TERNENT_WALG_ENV_FILE"
+}
 
 # check_generation DATADIR: refuse (exit 3) to write a data directory into a prefix of another data
 # generation. The directory's generation is in DATADIR/ternent-generation (written by restore.sh into

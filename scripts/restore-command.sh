@@ -8,12 +8,13 @@
 # wal-g wal-fetch exits 74 when the file does not exist and 1 on any other error.
 #
 # Arguments: $1 = %f (file name), $2 = %p (destination path)
-# Inputs (environment): TERNENT_BIN (directory holding wal-g, default /ternent/bin), WALG_S3_PREFIX,
-#   AWS_*, WALG_LIBSODIUM_KEY*, WALG_DOWNLOAD_CONCURRENCY.
+# Inputs (environment): TERNENT_BIN (directory holding wal-g, default /ternent/bin), TERNENT_SCRIPTS,
+#   WALG_DOWNLOAD_CONCURRENCY; WALG_S3_PREFIX, AWS_*, WALG_LIBSODIUM_KEY* from the environment (drills,
+#   restore Job) or, when TERNENT_WALG_ENV_FILE is set (the primary), from that file (walg-secret.sh).
 # Output (stderr, into the PostgreSQL log): "restore-command: not in archive: <file>" for a missing file
 #   (restore.sh reads this line to name a missing segment) or "restore-command: FATAL ..." otherwise.
 # Exit codes: 0 fetched; 1 not in the archive (normal: PostgreSQL probes for files that do not exist);
-#   126 bad usage, or wal-fetch failed for any other reason (fatal on purpose: recovery must not end
+#   126 bad usage, an unreadable TERNENT_WALG_ENV_FILE, or wal-fetch failed for any other reason (fatal on purpose: recovery must not end
 #   early on a transient error; PostgreSQL stops and the drill/restore fails loudly).
 set -euo pipefail
 
@@ -23,6 +24,15 @@ if [ "$#" -ne 2 ] || [ -z "$1" ] || [ -z "$2" ]; then
 fi
 file=$1
 dest=$2
+if [ -n "${TERNENT_WALG_ENV_FILE:-}" ]; then
+    if [ ! -r "$TERNENT_WALG_ENV_FILE" ]; then
+        echo "restore-command: FATAL TERNENT_WALG_ENV_FILE=$TERNENT_WALG_ENV_FILE cannot be read; stopping recovery instead of ending it early" >&2
+        exit 126
+    fi
+    # shellcheck source=common.sh source-path=SCRIPTDIR
+    . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
+    load_walg_env
+fi
 
 rc=0
 "${TERNENT_BIN:-/ternent/bin}/wal-g" wal-fetch "$file" "$dest" || rc=$?
