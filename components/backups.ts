@@ -5,20 +5,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES, SCRIPTS } from "../lib/contract";
-import type { RetentionConfig, Schedules, WalgConfig } from "../config";
+import type { RetentionConfig, Schedules } from "../config";
+import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
-import { adoptOptions } from "./postgres";
 import {
     backupPod, cronJobSpec, DatabaseRefs, JOB_RESOURCES, pgConnectionEnv, scriptPod, SMALL_RESOURCES, walgEnvFrom,
 } from "./pod";
 
 export interface BackupsArgs {
-    /** Stack name (app.kubernetes.io/instance). */
-    readonly stack: string;
-    /** Image of the job containers (the postgres image). */
-    readonly image: string;
-    /** WAL-G pin for the init containers. */
-    readonly walg: WalgConfig;
+    /** Values every component needs (the jobs run the context's image and WAL-G). */
+    readonly context: StackContext;
+    /** The database the jobs work on. */
+    readonly database: DatabaseRefs;
     /** Schedules; a job is created iff its schedule is set. */
     readonly schedules: Schedules;
     /** Retention the retention job enforces. */
@@ -29,10 +27,6 @@ export interface BackupsArgs {
     readonly verifyMaxArchiveAgeSeconds: number;
     /** verify.sh: archiving is stalled when a completed WAL segment has waited longer than this to be archived. */
     readonly verifyMaxReadyAgeSeconds: number;
-    /** The database the jobs work on. */
-    readonly database: DatabaseRefs;
-    /** Import the bundle's backup CronJob instead of creating it. */
-    readonly adopt: boolean;
 }
 
 export class Backups extends pulumi.ComponentResource {
@@ -41,29 +35,30 @@ export class Backups extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:Backups", name, {}, opts);
+        const { stack, image, walg } = args.context;
         const db = args.database;
         const ns = db.namespace;
-        const childOpts = (objectName: string, adopt = false): pulumi.CustomResourceOptions => ({
+        const childOpts = (objectName: string, adoptable = false): pulumi.CustomResourceOptions => ({
             parent: this,
             dependsOn: [...db.ready],
-            ...adoptOptions(adopt && args.adopt, `${ns}/${objectName}`),
+            ...adoptOptions(adoptable && args.context.adopt, `${ns}/${objectName}`),
         });
         const jobs: Partial<Record<"backup" | "retention" | "canary" | "verify", k8s.batch.v1.CronJob>> = {};
 
         if (args.schedules.backup) {
-            const labels = labelsFor(args.stack, "backup");
+            const labels = labelsFor(stack, "backup");
             jobs.backup = new k8s.batch.v1.CronJob(`${name}-backup`, {
                 metadata: { name: NAMES.backupCronJob, namespace: ns, labels: { ...labels } },
                 spec: cronJobSpec(
                     { schedule: args.schedules.backup, startingDeadlineSeconds: 3600, activeDeadlineSeconds: 6 * 3600, backoffLimit: 2 },
                     labels,
-                    backupPod(args.image, args.walg, db),
+                    backupPod(image, walg, db),
                 ),
             }, childOpts(NAMES.backupCronJob, true));
         }
 
         if (args.schedules.retention) {
-            const labels = labelsFor(args.stack, "retention");
+            const labels = labelsFor(stack, "retention");
             const r = args.retention;
             jobs.retention = new k8s.batch.v1.CronJob(`${name}-retention`, {
                 metadata: { name: NAMES.retentionCronJob, namespace: ns, labels: { ...labels } },
@@ -71,11 +66,11 @@ export class Backups extends pulumi.ComponentResource {
                     { schedule: args.schedules.retention, startingDeadlineSeconds: 3600, activeDeadlineSeconds: 2 * 3600, backoffLimit: 1 },
                     labels,
                     scriptPod({
-                        image: args.image,
+                        image,
                         script: SCRIPTS.retention,
                         containerName: "retention",
                         scriptsConfigMap: db.scriptsConfigMapName,
-                        walg: args.walg,
+                        walg,
                         // Literal values: the policy pack reads what the pod runs.
                         env: {
                             TERNENT_RETAIN_DAILY: String(r.daily),
@@ -92,14 +87,14 @@ export class Backups extends pulumi.ComponentResource {
         }
 
         if (args.schedules.canary) {
-            const labels = labelsFor(args.stack, "canary");
+            const labels = labelsFor(stack, "canary");
             jobs.canary = new k8s.batch.v1.CronJob(`${name}-canary`, {
                 metadata: { name: NAMES.canaryCronJob, namespace: ns, labels: { ...labels } },
                 spec: cronJobSpec(
                     { schedule: args.schedules.canary, startingDeadlineSeconds: 60, activeDeadlineSeconds: 120, backoffLimit: 1 },
                     labels,
                     scriptPod({
-                        image: args.image,
+                        image,
                         script: SCRIPTS.canary,
                         containerName: "canary",
                         scriptsConfigMap: db.scriptsConfigMapName,
@@ -112,7 +107,7 @@ export class Backups extends pulumi.ComponentResource {
         }
 
         if (args.schedules.verify) {
-            const labels = labelsFor(args.stack, "verify");
+            const labels = labelsFor(stack, "verify");
             jobs.verify = new k8s.batch.v1.CronJob(`${name}-verify`, {
                 metadata: { name: NAMES.verifyCronJob, namespace: ns, labels: { ...labels } },
                 spec: cronJobSpec(
@@ -121,7 +116,7 @@ export class Backups extends pulumi.ComponentResource {
                     { schedule: args.schedules.verify, startingDeadlineSeconds: 60, activeDeadlineSeconds: 110, backoffLimit: 0 },
                     labels,
                     scriptPod({
-                        image: args.image,
+                        image,
                         script: SCRIPTS.verify,
                         containerName: "verify",
                         scriptsConfigMap: db.scriptsConfigMapName,

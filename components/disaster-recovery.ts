@@ -5,45 +5,47 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES } from "../lib/contract";
-import type { WalgConfig } from "../config";
+import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
-import { adoptOptions, walgTuning } from "./postgres";
-import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
+import { WalgAccess, walgSecretAnnotations, walgSecretData, walgTuning } from "./walg";
 
 export interface DisasterRecoveryArgs {
-    /** Stack name (app.kubernetes.io/instance). */
-    readonly stack: string;
-    /** Name of the DR namespace (created here). */
-    readonly namespace: string;
+    /** Values every component needs (the DR namespace is created here). */
+    readonly context: StackContext;
     /** The current generation's prefix with the DR key. */
     readonly storage: WalgAccess;
-    /** WAL-G tuning. */
-    readonly walg: WalgConfig;
-    /** scripts/ file name → content. */
-    readonly scripts: Readonly<Record<string, string>>;
-    /** Protect the Secret carrying the generated libsodium key. */
-    readonly protect: boolean;
-    /** Import the bundle's Namespace and Secret instead of creating them. */
-    readonly adopt: boolean;
 }
 
-export class DisasterRecovery extends pulumi.ComponentResource {
+/** What the drills need of the DR namespace (DisasterRecovery outputs). */
+export interface DrRefs {
     /** The DR namespace's name (an output of the Namespace, so dependents wait for it). */
+    readonly namespace: pulumi.Output<string>;
+    /** DR Secret with the WAL-G env (DR key). */
+    readonly secretName: string;
+    /** DR scripts ConfigMap. */
+    readonly scriptsConfigMapName: string;
+    /** DR WAL-G tuning ConfigMap. */
+    readonly walgConfigMapName: string;
+    /** Objects the drills read: they are created after them. */
+    readonly objects: readonly pulumi.Resource[];
+}
+
+export class DisasterRecovery extends pulumi.ComponentResource implements DrRefs {
     readonly namespace: pulumi.Output<string>;
     readonly secretName: string;
     readonly scriptsConfigMapName: string;
     readonly walgConfigMapName: string;
-    /** Objects the drills read. */
     readonly objects: readonly pulumi.Resource[];
 
     constructor(name: string, args: DisasterRecoveryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:DisasterRecovery", name, {}, opts);
-        const labels = labelsFor(args.stack, "dr");
-        const adopt = (id: string): pulumi.CustomResourceOptions => adoptOptions(args.adopt, id);
+        const { stack, namespaces, walg, scripts, protect } = args.context;
+        const labels = labelsFor(stack, "dr");
+        const adopt = (id: string): pulumi.CustomResourceOptions => adoptOptions(args.context.adopt, id);
 
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: {
-                name: args.namespace,
+                name: namespaces.dr,
                 labels: {
                     ...labels,
                     "pod-security.kubernetes.io/enforce": "restricted",
@@ -52,7 +54,7 @@ export class DisasterRecovery extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             },
-        }, { parent: this, ...adopt(args.namespace) });
+        }, { parent: this, ...adopt(namespaces.dr) });
         this.namespace = namespace.metadata.name;
         const meta = (objectName: string, annotations?: Record<string, pulumi.Input<string>>): k8s.types.input.meta.v1.ObjectMeta =>
             ({ name: objectName, namespace: this.namespace, labels: { ...labels }, annotations });
@@ -61,16 +63,16 @@ export class DisasterRecovery extends pulumi.ComponentResource {
             metadata: meta(NAMES.backupSecret, walgSecretAnnotations(args.storage)),
             type: "Opaque",
             stringData: walgSecretData(args.storage),
-        }, { parent: this, protect: args.protect, ...adopt(`${args.namespace}/${NAMES.backupSecret}`) });
+        }, { parent: this, protect, ...adopt(`${namespaces.dr}/${NAMES.backupSecret}`) });
 
-        const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
+        const scriptsMap = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
             metadata: meta(NAMES.scriptsConfigMap),
-            data: { ...args.scripts },
+            data: { ...scripts },
         }, { parent: this });
 
-        const walg = new k8s.core.v1.ConfigMap(`${name}-walg`, {
+        const walgMap = new k8s.core.v1.ConfigMap(`${name}-walg`, {
             metadata: meta(NAMES.walgConfigMap),
-            data: walgTuning(args.walg),
+            data: walgTuning(walg),
         }, { parent: this });
 
         // Nothing connects to a drill: deny all ingress in the namespace (policyTypes Ingress and no rule;
@@ -83,7 +85,7 @@ export class DisasterRecovery extends pulumi.ComponentResource {
         this.secretName = NAMES.backupSecret;
         this.scriptsConfigMapName = NAMES.scriptsConfigMap;
         this.walgConfigMapName = NAMES.walgConfigMap;
-        this.objects = [namespace, secret, scripts, walg, policy];
+        this.objects = [namespace, secret, scriptsMap, walgMap, policy];
         this.registerOutputs({ namespace: this.namespace });
     }
 }

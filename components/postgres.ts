@@ -8,14 +8,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { quotePgConf } from "../policy/lib/pgconf";
 import { ANNOTATIONS, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
-import { retryEnv } from "../policy/lib/walg-retry";
-import type { PostgresConfig, WalgConfig } from "../config";
+import type { PostgresConfig } from "../config";
+import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
 import {
     baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, hardenedPod, literalEnv, scriptsVolume, VOLUMES,
     walgEnvFrom, walgInitContainer,
 } from "./pod";
-import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
+import { WalgAccess, walgSecretAnnotations, walgSecretData, walgTuning } from "./walg";
 
 /** postgresql.conf of the primary (docs/architecture.md): archiving through WAL-G plus a cheap profile. */
 export function renderPostgresqlConf(pg: PostgresConfig): string {
@@ -53,18 +53,12 @@ export function renderPostgresqlConf(pg: PostgresConfig): string {
 }
 
 export interface PostgresArgs {
-    /** Stack name (app.kubernetes.io/instance). */
-    readonly stack: string;
-    /** Namespace of the database (exists; not created here). */
-    readonly namespace: string;
+    /** Values every component needs (the primary namespace, exists; not created here). */
+    readonly context: StackContext;
     /** Database settings from the stack config. */
     readonly postgres: PostgresConfig;
-    /** WAL-G pin for the init container. */
-    readonly walg: WalgConfig;
     /** The current generation's prefix with the read-write key. */
     readonly storage: WalgAccess;
-    /** scripts/ file name → content. */
-    readonly scripts: Readonly<Record<string, string>>;
     /** Data generation the database runs on (0: the claim template). */
     readonly dataGeneration: number;
     /** PVC of generation ≥ 1 (absent for generation 0). */
@@ -73,17 +67,8 @@ export interface PostgresArgs {
     readonly password?: pulumi.Output<string>;
     /** Pods allowed to reach 5432 (besides this project's jobs). */
     readonly apiPodSelector: Readonly<Record<string, string>>;
-    /** Protect the StatefulSet, the generated password and the Secrets carrying credentials. */
-    readonly protect: boolean;
-    /** Import the kubectl bundle's objects of the same names instead of creating them. */
-    readonly adopt: boolean;
     /** Resources the StatefulSet and the WAL-G Secret must wait for (a restore Job, API scale-down). */
     readonly waitFor: readonly pulumi.Resource[];
-}
-
-/** Options that take over an object the kubectl bundle created (same name) instead of creating it. */
-export function adoptOptions(adopt: boolean, id: string): pulumi.CustomResourceOptions {
-    return adopt ? { import: id, retainOnDelete: true } : {};
 }
 
 export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
@@ -110,12 +95,13 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:Postgres", name, {}, opts);
-        const ns = args.namespace;
+        const { stack, namespaces, image, walg, scripts, protect } = args.context;
+        const ns = namespaces.primary;
         const pg = args.postgres;
-        const labels = labelsFor(args.stack, "database");
+        const labels = labelsFor(stack, "database");
         const meta = (objectName: string, extra: Partial<k8s.types.input.meta.v1.ObjectMeta> = {}): k8s.types.input.meta.v1.ObjectMeta =>
             ({ name: objectName, namespace: ns, labels: { ...labels }, ...extra });
-        const adopt = (objectName: string): pulumi.CustomResourceOptions => adoptOptions(args.adopt, `${ns}/${objectName}`);
+        const adopt = (objectName: string): pulumi.CustomResourceOptions => adoptOptions(args.context.adopt, `${ns}/${objectName}`);
 
         this.namespace = ns;
         this.serviceHost = `${NAMES.postgres}.${ns}.svc`;
@@ -128,7 +114,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
         if (args.password) {
             this.password = args.password;
         } else {
-            const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect: args.protect });
+            const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect });
             this.password = pulumi.secret(pw.result);
         }
 
@@ -136,17 +122,17 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             metadata: meta(NAMES.postgres),
             type: "Opaque",
             stringData: { POSTGRES_USER: pg.user, POSTGRES_DB: pg.database, POSTGRES_PASSWORD: this.password },
-        }, { parent: this, protect: args.protect, ...adopt(NAMES.postgres) });
+        }, { parent: this, protect, ...adopt(NAMES.postgres) });
 
         const backupSecret = new k8s.core.v1.Secret(`${name}-backup-secret`, {
             metadata: meta(NAMES.backupSecret, {
-                labels: labelsFor(args.stack, "backup"),
+                labels: labelsFor(stack, "backup"),
                 annotations: walgSecretAnnotations(args.storage),
             }),
             type: "Opaque",
             stringData: walgSecretData(args.storage),
         }, {
-            parent: this, protect: args.protect, ...adopt(NAMES.backupSecret),
+            parent: this, protect, ...adopt(NAMES.backupSecret),
             // A new generation's prefix only once its data exists (the restore Job succeeded): a job pod
             // starting during the restore must not back the old database up into the new prefix.
             dependsOn: [...args.waitFor],
@@ -160,12 +146,12 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
 
         const scriptsMap = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
             metadata: meta(NAMES.scriptsConfigMap),
-            data: { ...args.scripts },
+            data: { ...scripts },
         }, { parent: this });
 
         const walgMap = new k8s.core.v1.ConfigMap(`${name}-walg`, {
             metadata: meta(NAMES.walgConfigMap),
-            data: walgTuning(args.walg),
+            data: walgTuning(walg),
         }, { parent: this });
         this.configObjects = [credentials, backupSecret, confMap, scriptsMap, walgMap];
 
@@ -208,10 +194,10 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                     },
                     spec: hardenedPod({
                         terminationGracePeriodSeconds: 120,
-                        initContainers: [walgInitContainer(args.walg)],
+                        initContainers: [walgInitContainer(walg)],
                         containers: [{
                             name: "postgres",
-                            image: pg.image,
+                            image,
                             imagePullPolicy: "IfNotPresent",
                             command: ["docker-entrypoint.sh"],
                             args: ["postgres", "-c", `config_file=${PATHS.confFile}`],
@@ -257,7 +243,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             },
         }, {
             parent: this,
-            protect: args.protect || args.adopt,
+            protect: protect || args.context.adopt,
             dependsOn: [...this.configObjects, ...args.waitFor],
             // The claim template only creates generation 0's PVC, once; it is immutable, so a later
             // change (or a bundle whose template differs) must not replace the StatefulSet.
@@ -275,7 +261,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                         { podSelector: { matchLabels: { ...args.apiPodSelector } } },
                         {
                             podSelector: {
-                                matchLabels: { [LABELS.partOf]: "ternent-postgres", [LABELS.instance]: args.stack },
+                                matchLabels: { [LABELS.partOf]: "ternent-postgres", [LABELS.instance]: stack },
                                 matchExpressions: [{ key: LABELS.component, operator: "In", values: ["backup", "canary", "verify"] }],
                             },
                         },
@@ -293,21 +279,4 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             dataClaimName: this.dataClaimName,
         });
     }
-}
-
-/**
- * Non-secret WAL-G env: ConfigMap ternent-postgres-walg in both namespaces (the primary, backup and
- * retention jobs, the drills) and the restore Job's literal env. The one place every WAL-G consumer
- * gets its tuning and its retry policy (walg.retries; lib/walg-retry.ts) from.
- */
-export function walgTuning(walg: WalgConfig): Record<string, string> {
-    return {
-        AWS_S3_FORCE_PATH_STYLE: "false",
-        WALG_COMPRESSION_METHOD: walg.compression,
-        WALG_UPLOAD_CONCURRENCY: String(walg.uploadConcurrency),
-        WALG_DOWNLOAD_CONCURRENCY: String(walg.downloadConcurrency),
-        ...retryEnv(walg.retries.fileRetries, walg.retries.requestRetries),
-        // The bound the retries stay under (restore.sh names it in its verdict).
-        TERNENT_WALG_RETRY_MAX_SECONDS: String(walg.retries.maxSeconds),
-    };
 }

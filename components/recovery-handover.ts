@@ -6,22 +6,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generationNames, LABELS, MIGRATE_COMMAND } from "../lib/contract";
-import type { RecoveryConfig, RollbackConfig, WalgConfig } from "../config";
+import type { RecoveryConfig, RollbackConfig } from "../config";
+import { apiReplicasPatch } from "./api-replicas";
+import { StackContext } from "./context";
 import { labelsFor } from "./labels";
 import { backupPod, DatabaseRefs } from "./pod";
-import { apiReplicasPatch } from "./recovery";
 
 export interface RecoveryHandoverArgs {
-    /** Stack name (app.kubernetes.io/instance). */
-    readonly stack: string;
+    /** Values every component needs (the first backup runs the context's image and WAL-G). */
+    readonly context: StackContext;
     /** The recovery block (absent: nothing to hand over). */
     readonly recovery?: RecoveryConfig;
     /** The rollback block (absent: nothing to hand over). */
     readonly rollback?: RollbackConfig;
-    /** Image of the backup container (the postgres image). */
-    readonly image: string;
-    /** WAL-G pin for the init container. */
-    readonly walg: WalgConfig;
     /** The database, now on the restored generation. */
     readonly database: DatabaseRefs;
     /** WALG_S3_PREFIX restored from (the source generation). */
@@ -69,13 +66,13 @@ export class RecoveryHandover extends pulumi.ComponentResource {
             const db = args.database;
             const n = rec.generation;
             const jobName = generationNames.firstBackupJob(n);
-            const labels = labelsFor(args.stack, "backup", { [LABELS.dataGeneration]: String(n) });
+            const labels = labelsFor(args.context.stack, "backup", { [LABELS.dataGeneration]: String(n) });
             new k8s.batch.v1.Job(`${name}-first-backup`, {
                 metadata: { name: jobName, namespace: db.namespace, labels: { ...labels } },
                 spec: {
                     backoffLimit: 2,
                     activeDeadlineSeconds: 6 * 3600,
-                    template: { metadata: { labels: { ...labels } }, spec: backupPod(args.image, args.walg, db) },
+                    template: { metadata: { labels: { ...labels } }, spec: backupPod(args.context.image, args.context.walg, db) },
                 },
             }, {
                 parent: this,

@@ -9,21 +9,22 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { generationNames, LABELS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
-import type { PostgresConfig, RecoveryConfig, RollbackConfig, WalgConfig } from "../config";
+import { generationNames, LABELS, PATHS, SCRIPTS } from "../lib/contract";
+import type { PostgresConfig, RecoveryConfig, RollbackConfig } from "../config";
+import { apiReplicasPatch } from "./api-replicas";
+import { StackContext } from "./context";
 import { labelsFor } from "./labels";
-import { walgTuning } from "./postgres";
 import { dataVolume, emptyDirVolume, RESTORE_RESOURCES, scriptPod, VOLUMES } from "./pod";
-import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./storage";
+import { WalgAccess, walgSecretAnnotations, walgSecretData, walgTuning } from "./walg";
 
 /** The restore Job's deadline: generous, a large database replays for hours. */
 export const RESTORE_JOB_DEADLINE_SECONDS = 6 * 3600;
 
 export interface RecoveryArgs {
-    /** Stack name (app.kubernetes.io/instance). */
-    readonly stack: string;
-    /** Namespace of the database. */
-    readonly namespace: string;
+    /** Values every component needs (the PVCs and the restore Job go into the primary namespace). */
+    readonly context: StackContext;
+    /** Storage class and size of the data volumes; role and database of restore.sh's check. */
+    readonly postgres: PostgresConfig;
     /** Generation the database runs on. */
     readonly dataGeneration: number;
     /** Highest generation the stack ever ran: PVCs 1..max stay declared (≥ dataGeneration). */
@@ -32,29 +33,8 @@ export interface RecoveryArgs {
     readonly recovery?: RecoveryConfig;
     /** The rollback block (its API scale-down comes before the StatefulSet). */
     readonly rollback?: RollbackConfig;
-    /** Image, storage class and size of the data volumes. */
-    readonly postgres: PostgresConfig;
-    /** WAL-G pin for the restore Job's init container. */
-    readonly walg: WalgConfig;
     /** The source generation's prefix with the DR key (read-only by default); required with a recovery block. */
     readonly source?: WalgAccess;
-    /** scripts/ file name → content. */
-    readonly scripts: Readonly<Record<string, string>>;
-}
-
-/** Annotation that makes a Patch take over fields another manager owns. */
-const PATCH_FORCE = { "pulumi.com/patchForce": "true" };
-
-/** Sets deploy/ternent-api's replicas (recovery and rollback, before and after the StatefulSet). */
-export function apiReplicasPatch(name: string, namespace: string, replicas: number, opts: pulumi.CustomResourceOptions): k8s.apps.v1.DeploymentPatch {
-    return new k8s.apps.v1.DeploymentPatch(name, {
-        metadata: { name: NAMES.apiDeployment, namespace, annotations: { ...PATCH_FORCE } },
-        spec: { replicas },
-    }, {
-        ...opts,
-        // Removing the block later must not scale anything.
-        retainOnDelete: true,
-    });
 }
 
 export class Recovery extends pulumi.ComponentResource {
@@ -69,7 +49,8 @@ export class Recovery extends pulumi.ComponentResource {
 
     constructor(name: string, args: RecoveryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:Recovery", name, {}, opts);
-        const ns = args.namespace;
+        const { stack, namespaces, image, walg, scripts } = args.context;
+        const ns = namespaces.primary;
         const n = args.dataGeneration;
         const claims: k8s.core.v1.PersistentVolumeClaim[] = [];
         // After a rollback, newer generations than the current one stay declared too.
@@ -78,7 +59,7 @@ export class Recovery extends pulumi.ComponentResource {
                 metadata: {
                     name: generationNames.dataClaim(g),
                     namespace: ns,
-                    labels: labelsFor(args.stack, "database", { [LABELS.dataGeneration]: String(g) }),
+                    labels: labelsFor(stack, "database", { [LABELS.dataGeneration]: String(g) }),
                 },
                 spec: {
                     accessModes: ["ReadWriteOnce"],
@@ -106,7 +87,7 @@ export class Recovery extends pulumi.ComponentResource {
             }
             const jobName = generationNames.restoreJob(n);
             this.restoreJobName = jobName;
-            const labels = labelsFor(args.stack, "restore", { [LABELS.dataGeneration]: String(n) });
+            const labels = labelsFor(stack, "restore", { [LABELS.dataGeneration]: String(n) });
             const apiDown = rec.scaleApi ? apiReplicasPatch(`${name}-api-down`, ns, 0, { parent: this }) : undefined;
             const secret = new k8s.core.v1.Secret(`${name}-restore-secret`, {
                 metadata: {
@@ -116,9 +97,9 @@ export class Recovery extends pulumi.ComponentResource {
                 type: "Opaque",
                 stringData: walgSecretData(args.source),
             }, { parent: this });
-            const scripts = new k8s.core.v1.ConfigMap(`${name}-restore-scripts`, {
+            const scriptsMap = new k8s.core.v1.ConfigMap(`${name}-restore-scripts`, {
                 metadata: { name: jobName, namespace: ns, labels: { ...labels } },
-                data: { ...args.scripts },
+                data: { ...scripts },
             }, { parent: this });
             const data = dataVolume("data", current.metadata.name);
             const job = new k8s.batch.v1.Job(`${name}-restore`, {
@@ -130,11 +111,11 @@ export class Recovery extends pulumi.ComponentResource {
                     template: {
                         metadata: { labels: { ...labels } },
                         spec: scriptPod({
-                            image: args.postgres.image,
+                            image,
                             script: SCRIPTS.restore,
                             containerName: "restore",
                             scriptsConfigMap: jobName,
-                            walg: args.walg,
+                            walg,
                             env: {
                                 PGDATA: PATHS.pgdata,
                                 TERNENT_WORKDIR: PATHS.work,
@@ -148,7 +129,7 @@ export class Recovery extends pulumi.ComponentResource {
                                 // Role/database of restore.sh's post-recovery check: the primary's.
                                 PGUSER: args.postgres.user,
                                 PGDATABASE: args.postgres.database,
-                                ...walgTuning(args.walg),
+                                ...walgTuning(walg),
                             },
                             envFrom: [{ secretRef: { name: secret.metadata.name } }],
                             volumes: [data.volume, emptyDirVolume(VOLUMES.work, "1Gi")],
@@ -159,7 +140,7 @@ export class Recovery extends pulumi.ComponentResource {
                 },
             }, {
                 parent: this,
-                dependsOn: [current, secret, scripts, ...(apiDown ? [apiDown] : [])],
+                dependsOn: [current, secret, scriptsMap, ...(apiDown ? [apiDown] : [])],
                 // A finished restore is never redone by an unrelated change (image, WAL-G pin): a
                 // different target needs the next generation (checked at preview).
                 ignoreChanges: ["spec"],

@@ -6,71 +6,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as random from "@pulumi/random";
-import { ANNOTATIONS, generationNames } from "../lib/contract";
-import type { ExistingCredentials, KeyPermission } from "../config";
-
-export interface SpacesCredentials {
-    /** Access key id. */
-    readonly accessKeyId: pulumi.Output<string>;
-    /** Secret access key. */
-    readonly secretAccessKey: pulumi.Output<string>;
-    /** The key's grant on the bucket. */
-    readonly permission: KeyPermission;
-}
-
-/** What a WAL-G consumer needs to reach one generation's prefix with one key. */
-export interface WalgAccess {
-    /** WALG_S3_PREFIX: s3://<bucket>/<prefix of the generation>. */
-    readonly walgPrefix: pulumi.Output<string>;
-    /** AWS_ENDPOINT. */
-    readonly endpoint: string;
-    /** AWS_REGION. */
-    readonly region: string;
-    /** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the key's grant. */
-    readonly credentials: SpacesCredentials;
-    /** WALG_LIBSODIUM_KEY (hex). */
-    readonly libsodiumKey: pulumi.Output<string>;
-    /** The data generation the prefix belongs to (TERNENT_DATA_GENERATION). */
-    readonly generation: number;
-}
-
-/** The WAL-G storage environment of a Secret (docs/architecture.md, "Environment contract"). */
-export function walgSecretData(access: WalgAccess): Record<string, pulumi.Input<string>> {
-    return {
-        WALG_S3_PREFIX: access.walgPrefix,
-        AWS_ENDPOINT: access.endpoint,
-        AWS_REGION: access.region,
-        AWS_ACCESS_KEY_ID: access.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: access.credentials.secretAccessKey,
-        WALG_LIBSODIUM_KEY: access.libsodiumKey,
-        WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
-        // Travels with the prefix: archive-command.sh and backup.sh refuse to write a data directory of
-        // another generation into it (the Secret can change before the pod that reads it does).
-        TERNENT_DATA_GENERATION: String(access.generation),
-    };
-}
-
-/** Annotations of a Secret built with walgSecretData: the key's grant and the (non-secret) prefix. */
-export function walgSecretAnnotations(access: WalgAccess): Record<string, pulumi.Input<string>> {
-    return {
-        [ANNOTATIONS.keyPermission]: access.credentials.permission,
-        [ANNOTATIONS.walgPrefix]: access.walgPrefix,
-    };
-}
+import { generationNames } from "../lib/contract";
+import type { ExistingCredentials, KeyPermission, SpacesConfig } from "../config";
+import { StackContext } from "./context";
+import { SpacesCredentials, WalgAccess } from "./walg";
 
 export interface BackupStorageArgs {
-    /** Spaces region (e.g. fra1). */
-    readonly region: string;
-    /** Bucket name. */
-    readonly bucket: string;
-    /** Object prefix of generation 0. */
-    readonly prefix: string;
-    /** Grant of the key DR and the drills use. */
-    readonly drKeyPermission: KeyPermission;
+    /** Values every component needs (protect: the bucket, the keys and the generated libsodium key). */
+    readonly context: StackContext;
+    /** Region, bucket, generation 0's prefix and the grant of the key DR and the drills use. */
+    readonly spaces: SpacesConfig;
     /** Credentials of an existing bucket; when set, nothing is created at DigitalOcean. */
     readonly existing?: ExistingCredentials;
-    /** Protect the bucket, the keys and the generated libsodium key. */
-    readonly protect: boolean;
 }
 
 export class BackupStorage extends pulumi.ComponentResource {
@@ -91,35 +38,37 @@ export class BackupStorage extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:BackupStorage", name, {}, opts);
-        this.region = args.region;
-        this.endpoint = `https://${args.region}.digitaloceanspaces.com`;
-        this.basePrefix = args.prefix;
+        const spaces = args.spaces;
+        const protect = args.context.protect;
+        this.region = spaces.region;
+        this.endpoint = spaces.endpoint;
+        this.basePrefix = spaces.prefix;
 
         if (args.existing) {
-            this.bucket = pulumi.output(args.bucket);
+            this.bucket = pulumi.output(spaces.bucket);
             this.readWrite = { accessKeyId: args.existing.readWriteKeyId, secretAccessKey: args.existing.readWriteSecret, permission: "readwrite" };
-            this.dr = { accessKeyId: args.existing.readOnlyKeyId, secretAccessKey: args.existing.readOnlySecret, permission: args.drKeyPermission };
+            this.dr = { accessKeyId: args.existing.readOnlyKeyId, secretAccessKey: args.existing.readOnlySecret, permission: spaces.drKeyPermission };
             this.libsodiumKey = args.existing.libsodiumKey;
         } else {
             const bucket = new digitalocean.SpacesBucket(`${name}-bucket`, {
-                name: args.bucket,
-                region: args.region,
+                name: spaces.bucket,
+                region: spaces.region,
                 acl: "private",
                 forceDestroy: false,
                 // Only cleans up uploads WAL-G never completed; nothing that expires stored objects.
                 lifecycleRules: [{ id: "abort-incomplete-multipart-uploads", enabled: true, abortIncompleteMultipartUploadDays: 2 }],
-            }, { parent: this, protect: args.protect });
+            }, { parent: this, protect });
             this.bucketResource = bucket;
             this.bucket = bucket.name;
             const key = (role: string, permission: KeyPermission): SpacesCredentials => {
                 const k = new digitalocean.SpacesKey(`${name}-${role}-key`, {
                     name: pulumi.interpolate`${bucket.name}-${role}`,
                     grants: [{ bucket: bucket.name, permission }],
-                }, { parent: this, protect: args.protect });
+                }, { parent: this, protect });
                 return { accessKeyId: pulumi.secret(k.accessKey), secretAccessKey: pulumi.secret(k.secretKey), permission };
             };
             this.readWrite = key("readwrite", "readwrite");
-            this.dr = key("dr", args.drKeyPermission);
+            this.dr = key("dr", spaces.drKeyPermission);
             // 64 hex digits = 32 random bytes. A RandomPassword over the hex alphabet rather than a
             // RandomId: a RandomId's resource id is the key itself in base64, and ids are never secret.
             const sodium = new random.RandomPassword(`${name}-walg-libsodium-key`, {
@@ -129,7 +78,7 @@ export class BackupStorage extends pulumi.ComponentResource {
                 numeric: true,
                 special: true,
                 overrideSpecial: "abcdef",
-            }, { parent: this, protect: args.protect });
+            }, { parent: this, protect });
             this.libsodiumKey = pulumi.secret(sodium.result);
         }
 
