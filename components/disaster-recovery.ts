@@ -7,7 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { NAMES } from "../lib/contract";
 import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
-import { WalgAccess, walgSecretAnnotations, walgSecretData, walgTuning } from "./walg";
+import { podConfigMaps } from "./pod";
+import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./walg";
 
 export interface DisasterRecoveryArgs {
     /** Values every component needs (the DR namespace is created here). */
@@ -65,15 +66,7 @@ export class DisasterRecovery extends pulumi.ComponentResource implements DrRefs
             stringData: walgSecretData(args.storage),
         }, { parent: this, protect, ...adopt(`${namespaces.dr}/${NAMES.backupSecret}`) });
 
-        const scriptsMap = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
-            metadata: meta(NAMES.scriptsConfigMap),
-            data: { ...scripts },
-        }, { parent: this });
-
-        const walgMap = new k8s.core.v1.ConfigMap(`${name}-walg`, {
-            metadata: meta(NAMES.walgConfigMap),
-            data: walgTuning(walg),
-        }, { parent: this });
+        const [scriptsMap, walgMap] = podConfigMaps(name, this, meta, scripts, walg);
 
         // Nothing connects to a drill: deny all ingress in the namespace (policyTypes Ingress and no rule;
         // an explicit `ingress: []` is not stored by the API server, so every apply would change it again).

@@ -4,9 +4,10 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { PATHS, SCRIPTS } from "../lib/contract";
+import { NAMES, PATHS, SCRIPTS } from "../lib/contract";
 import type { WalgConfig } from "../config";
 import { Labels } from "./labels";
+import { walgTuning } from "./walg";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Container = k8s.types.input.core.v1.Container;
@@ -272,4 +273,21 @@ export function backupPod(image: string, walg: WalgConfig, db: DatabaseRefs): Po
         resources: JOB_RESOURCES,
         affinity: sameNodeAsPostgres(db.selectorLabels, db.namespace),
     });
+}
+
+/**
+ * The two ConfigMaps the project's pods in a namespace read: the scripts (mounted at /ternent/scripts)
+ * and the WAL-G tuning (envFrom), as children `${name}-scripts` and `${name}-walg` of `parent`.
+ */
+export function podConfigMaps(name: string, parent: pulumi.Resource, meta: (objectName: string) => k8s.types.input.meta.v1.ObjectMeta,
+    scripts: Readonly<Record<string, string>>, walg: WalgConfig): [k8s.core.v1.ConfigMap, k8s.core.v1.ConfigMap] {
+    const scriptsMap = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
+        metadata: meta(NAMES.scriptsConfigMap),
+        data: { ...scripts },
+    }, { parent });
+    const walgMap = new k8s.core.v1.ConfigMap(`${name}-walg`, {
+        metadata: meta(NAMES.walgConfigMap),
+        data: walgTuning(walg),
+    }, { parent });
+    return [scriptsMap, walgMap];
 }

@@ -12,10 +12,10 @@ import type { PostgresConfig } from "../config";
 import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
 import {
-    baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, hardenedPod, literalEnv, scriptsVolume, VOLUMES,
+    baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, hardenedPod, literalEnv, podConfigMaps, scriptsVolume, VOLUMES,
     walgEnvFrom, walgInitContainer,
 } from "./pod";
-import { WalgAccess, walgSecretAnnotations, walgSecretData, walgTuning } from "./walg";
+import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./walg";
 
 /** postgresql.conf of the primary (docs/architecture.md): archiving through WAL-G plus a cheap profile. */
 export function renderPostgresqlConf(pg: PostgresConfig): string {
@@ -71,27 +71,22 @@ export interface PostgresArgs {
     readonly waitFor: readonly pulumi.Resource[];
 }
 
+/** The database; its DatabaseRefs (documented there) are what the jobs, the handover and the drills use. */
 export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
     readonly namespace: string;
-    /** In-cluster DNS name of the Service. */
     readonly serviceHost: string;
-    /** Secret with POSTGRES_USER/POSTGRES_DB/POSTGRES_PASSWORD. */
     readonly credentialsSecretName: string;
-    /** Secret with the WAL-G storage env (read-write key). */
     readonly backupSecretName: string;
     readonly scriptsConfigMapName: string;
     readonly walgConfigMapName: string;
-    /** PVC the database runs on. */
     readonly dataClaimName: pulumi.Output<string>;
-    /** Labels selecting the Postgres pod. */
     readonly selectorLabels: Readonly<Record<string, string>>;
+    readonly ready: readonly pulumi.Resource[];
     readonly statefulSet: k8s.apps.v1.StatefulSet;
     /** Secrets and ConfigMaps the jobs read. */
     readonly configObjects: readonly pulumi.Resource[];
     /** The database password (secret). */
     readonly password: pulumi.Output<string>;
-    /** The StatefulSet and the objects it reads: the jobs are created after them. */
-    readonly ready: readonly pulumi.Resource[];
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ternent-postgres:index:Postgres", name, {}, opts);
@@ -144,15 +139,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             data: { "postgresql.conf": conf },
         }, { parent: this, ...adopt(NAMES.postgres) });
 
-        const scriptsMap = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
-            metadata: meta(NAMES.scriptsConfigMap),
-            data: { ...scripts },
-        }, { parent: this });
-
-        const walgMap = new k8s.core.v1.ConfigMap(`${name}-walg`, {
-            metadata: meta(NAMES.walgConfigMap),
-            data: walgTuning(walg),
-        }, { parent: this });
+        const [scriptsMap, walgMap] = podConfigMaps(name, this, meta, scripts, walg);
         this.configObjects = [credentials, backupSecret, confMap, scriptsMap, walgMap];
 
         new k8s.core.v1.Service(`${name}-service`, {
