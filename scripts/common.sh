@@ -2,7 +2,7 @@
 # common.sh: helpers sourced by the bash scripts (not run on its own).
 #   . "${TERNENT_SCRIPTS:-/ternent/scripts}/common.sh"
 # Provides: log, die, require_env, walg, plan, json_line, pg_query, wait_for_postgres, now_utc, now_ms,
-#   seconds_since, check_generation, load_walg_env; for the drills: drill_scratch, drill_restore.
+#   seconds_since, check_generation, check_generation_sql, load_walg_env; for the drills: drill_scratch, drill_restore.
 # Inputs (environment): TERNENT_BIN (wal-g directory, default /ternent/bin),
 #   TERNENT_SCRIPTS (scripts directory, default /ternent/scripts), PG* for pg_query,
 #   TERNENT_DATA_GENERATION for check_generation, TERNENT_WALG_ENV_FILE for load_walg_env.
@@ -57,7 +57,22 @@ check_generation() {
     if [ -f "$1/ternent-generation" ]; then
         have=$(tr -d '[:space:]' <"$1/ternent-generation")
     fi
-    [ "$have" = "$TERNENT_DATA_GENERATION" ] || die 3 "$1 holds data generation $have but $WALG_S3_PREFIX belongs to generation" \
+    generation_must_be "$have" "$1"
+}
+
+# check_generation_sql: check_generation for a backup over the replication protocol, which has no data
+# directory to look into: the server reads its own ternent-generation file (pg_read_file, superuser).
+check_generation_sql() {
+    [ -n "${TERNENT_DATA_GENERATION:-}" ] || return 0
+    local have
+    have=$(pg_query "SELECT coalesce(pg_read_file('ternent-generation', 0, 64, true), '0')") \
+        || die 1 "cannot read the data directory's generation (pg_read_file('ternent-generation') as $PGUSER)"
+    generation_must_be "$(printf '%s' "$have" | tr -d '[:space:]')" "the data directory of $PGHOST"
+}
+
+# generation_must_be HAVE WHERE: exit 3 unless HAVE is TERNENT_DATA_GENERATION.
+generation_must_be() {
+    [ "$1" = "$TERNENT_DATA_GENERATION" ] || die 3 "$2 holds data generation $1 but $WALG_S3_PREFIX belongs to generation" \
         "$TERNENT_DATA_GENERATION: refusing to mix their histories (the Secret changed before the pod; rerun once the rollout is done)"
 }
 
