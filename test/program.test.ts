@@ -74,16 +74,6 @@ describe("index.ts (the whole program)", () => {
         assert.equal(env.find((e) => e.name === "TERNENT_RETAIN_DAILY")!.value, "3");
     });
 
-    it("reads the config only in config/load.ts", () => {
-        const fs = require("fs") as typeof import("fs"); // eslint-disable-line @typescript-eslint/no-require-imports
-        const path = require("path") as typeof import("path"); // eslint-disable-line @typescript-eslint/no-require-imports
-        const root = path.resolve(__dirname, "..");
-        const files = ["index.ts", ...["components", "config", "config/sections"].flatMap((d) =>
-            fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`))];
-        const readers = files.filter((f) => /new pulumi\.Config\(/.test(fs.readFileSync(path.join(root, f), "utf8")));
-        assert.deepEqual(readers, ["config/load.ts"]);
-    });
-
     describe("adopting the kubectl bundle (adopt: true)", () => {
         it("imports every object the bundle created by <namespace>/<name> and retains it on delete", async () => {
             const run = await runWith(ADOPT_CONFIG);
