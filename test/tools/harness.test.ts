@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { flattenStackConfig, mockPassword, runProgram, securePlaceholder, unwrapSecrets } from "../../tools/harness";
 
@@ -38,6 +40,26 @@ describe("tools/harness", () => {
         assert.equal(String(run.outputs.password).length, 16);
         assert.deepEqual(run.secretOutputs, ["password"]);
         assert.ok(run.resources.every((r) => r.urn.startsWith("urn:pulumi:prod::")));
+    });
+
+    it("runs the same program for several stacks in one process: it requires it once and calls its function per run", async () => {
+        const dev = await runProgram({ stack: "dev", program: FIXTURE, config: {}, secretKeys: [] });
+        const prod = await runProgram({ stack: "prod", program: FIXTURE, config: { "ternent-postgres:protect": "true" }, secretKeys: [] });
+        assert.equal(dev.resources.length, 3);
+        assert.equal(prod.resources.length, 3, "the second run registers its own resources, not the first run's");
+        assert.deepEqual(prod.resources.filter((r) => r.options.protect).map((r) => r.type), ["kubernetes:core/v1:Secret"]);
+    });
+
+    it("refuses a program that does not export a function, saying why", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-harness-"));
+        try {
+            const file = path.join(dir, "top-level.ts");
+            fs.writeFileSync(file, "export const plain = \"hello\";\n");
+            await assert.rejects(runProgram({ stack: "dev", program: file, config: {}, secretKeys: [] }),
+                /top-level\.ts must export a function \(export = async \(\) => \{ … \}\), as index\.ts does/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("flattens structured and secure stack config the way the language host passes it", () => {
