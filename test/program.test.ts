@@ -50,19 +50,6 @@ describe("index.ts (the whole program)", () => {
         }
     });
 
-    it("exports what users need, the libsodium key as a secret output", async () => {
-        const run = await stackRun("prod");
-        assert.deepEqual(Object.keys(run.outputs).sort(), [
-            "bucket", "bucketEndpoint", "credentialsSecret", "dataClaim", "dataGeneration", "dataGenerationMax", "drNamespace", "namespace", "port",
-            "recovery", "rollback", "serviceHost", "walgLibsodiumKey", "walgPrefix", "walgPrefixes",
-        ]);
-        assert.deepEqual(run.secretOutputs, ["walgLibsodiumKey"]);
-        assert.equal(run.outputs.serviceHost, "ternent-postgres.backend.svc");
-        assert.equal(run.outputs.walgPrefix, "s3://ternent-postgres-backups-prod/ternent-postgres");
-        assert.equal(run.outputs.dataGeneration, 0);
-        assert.equal(run.outputs.recovery, null);
-    });
-
     it("fails with the config error naming the key when the stack config is bad", async () => {
         await assert.rejects(runWith({ postgres: { storageSize: "0" } }), /ternent-postgres:postgres\.storageSize = "0"/);
     });
