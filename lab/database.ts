@@ -89,16 +89,19 @@ export class LocalPostgres {
         });
         fs.closeSync(out);
         track(this.proc);
+        // A server that exits (a FATAL in recovery) ends the wait at once: waitFor retries on errors.
+        let exited = false;
         await waitFor(
             `PostgreSQL on port ${this.opts.port} (log ${this.opts.logFile})`,
             async () => {
-                if (!this.running) throw new Error(`PostgreSQL exited; log tail:\n${tail(this.opts.logFile)}`);
+                if (!this.running) return (exited = true);
                 const r = await run(path.join(PG_BIN, "pg_isready"), ["-q", "-h", this.opts.socketDir, "-p", String(this.opts.port)]);
                 return r.code === 0;
             },
             timeoutMs,
             100,
         );
+        if (exited) throw new Error(`PostgreSQL exited; log tail:\n${tail(this.opts.logFile)}`);
     }
 
     /** Shut down with the given mode (fast = SIGINT, smart = SIGTERM, immediate = SIGQUIT) and wait. */

@@ -5,4 +5,5 @@ export * from "./lab";
 export * from "./object-store";
 export * from "./processes";
 export * from "./rendered";
+export * from "./spilo";
 export * from "./tools";
