@@ -1,5 +1,6 @@
 // The defaults of every key (the `dev` stack uses all of them; docs/architecture.md shows them as YAML).
 
+import OPERATOR_RELEASE from "../lib/postgres-operator.json";
 import WALG_RELEASE from "../lib/walg-release.json";
 import type { Weekday } from "../lib/contract";
 import type { Schedules } from "./sections/schedules";
@@ -50,6 +51,18 @@ export const DEFAULTS = {
     retention: { daily: 7, weekly: 4, pitrDays: 7, weeklyDay: "sunday" as Weekday, dryRun: false },
     network: { apiPodSelector: { app: "ternent-api" } },
     drills: { smokeSql: "", pitrTarget: "random" },
+    profile: "single" as "single" | "ha",
+    // The ha profile (docs/ha.md): two pods (a leader and a replica on another node), asynchronous
+    // replication, the operator's Helm chart's namespace, and the Spilo image the pinned operator defaults to.
+    ha: {
+        instances: 2,
+        replication: "async" as "async" | "sync",
+        operatorNamespace: "postgres-operator",
+        clusterName: "ternent-postgres-ha",
+        teamId: "ternent",
+        image: OPERATOR_RELEASE.spiloImage,
+    },
+    migration: { scaleApi: true, apiReplicas: 1 },
     recovery: { scaleApi: true, apiReplicas: 1 },
     rollback: { scaleApi: true, apiReplicas: 1 },
 } as const;

@@ -14,6 +14,10 @@ export interface PreviousDeployment {
     readonly dataGenerationMax?: number;
     readonly recovery?: { readonly generation?: number; readonly target?: string; readonly restoredFromGeneration?: number };
     readonly rollback?: { readonly fromGeneration?: number; readonly toGeneration?: number };
+    /** single or ha (absent before the profiles existed: single). */
+    readonly profile?: string;
+    /** The migration into the ha cluster the deployment ran: its generation and cut-over time. */
+    readonly migration?: { readonly generation?: number; readonly at?: string; readonly sourceGeneration?: number };
 }
 
 /**
@@ -30,6 +34,8 @@ export function checkAgainstPrevious(config: StackConfig, previous: PreviousDepl
     const rec = config.recovery;
     const rb = config.rollback;
     let sourceGeneration = rec?.sourceGeneration;
+    const mig = config.migration;
+    let migrationSource = mig?.sourceGeneration;
     // Every generation up to this one ran and has history under its prefix (gaps are impossible: a
     // new generation is always the next after the highest).
     const prevMax = prev === undefined ? undefined : Math.max(prev, previous?.dataGenerationMax ?? 0);
@@ -65,7 +71,7 @@ export function checkAgainstPrevious(config: StackConfig, previous: PreviousDepl
             } else if (n > prevMax + 1) {
                 problems.push(`${key("dataGeneration")} = ${n} skips a generation: the previous deployment runs on generation ${prev}` +
                     (prevMax > prev ? ` and generations up to ${prevMax} were used` : "") + `; allowed are ${prev} or ${prevMax + 1}`);
-            } else if (rec === undefined) {
+            } else if (rec === undefined && mig === undefined) {
                 problems.push(`${key("dataGeneration")} = ${n} advances from ${prev} without a ${key("recovery")} block: the database would start empty on a new volume; ` +
                     "add recovery: {target: …} to restore into it, or keep dataGeneration at " + prev);
             }
@@ -75,6 +81,12 @@ export function checkAgainstPrevious(config: StackConfig, previous: PreviousDepl
                 }
                 // Unless told otherwise, restore what runs now (after a rollback that is not N−1).
                 sourceGeneration = rec.fromGeneration ?? prev;
+            }
+            if (mig) {
+                if (mig.fromGeneration !== undefined && mig.fromGeneration > prevMax) {
+                    problems.push(`${key("migration.fromGeneration")} = ${mig.fromGeneration} never existed (${used}): allowed are 0..${prevMax}`);
+                }
+                migrationSource = mig.fromGeneration ?? prev;
             }
         }
         const done = previous?.recovery;
@@ -102,14 +114,71 @@ export function checkAgainstPrevious(config: StackConfig, previous: PreviousDepl
         void pulumi.log.warn(`${key("dataGeneration")} = ${n} without a recovery block and no previous deployment to compare with: ` +
             `PVC ${generationNames.dataClaim(n)} must already hold the data, or the database starts empty`);
     }
+    if (previous?.dataGeneration !== undefined) {
+        problems.push(...checkProfileHistory(config, previous, migrationSource));
+    } else if (mig) {
+        void pulumi.log.warn(`${key("migration")} is set but there is no previous deployment to compare with: cannot check that generation ` +
+            `${mig.sourceGeneration} is the single node's nor that ${key("migration.at")} is still ahead; the cut-over Job refuses a T that has passed`);
+    }
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
+    const migration = mig && migrationSource !== undefined && migrationSource !== mig.sourceGeneration
+        ? { ...mig, sourceGeneration: migrationSource, sourcePrefix: generationNames.prefix(config.spaces.prefix, migrationSource) }
+        : mig;
     const dataGenerationMax = Math.max(config.dataGenerationMax, prevMax ?? 0);
     const recovery = rec && sourceGeneration !== undefined && sourceGeneration !== rec.sourceGeneration
         ? { ...rec, sourceGeneration, sourcePrefix: generationNames.prefix(config.spaces.prefix, sourceGeneration) }
         : rec;
-    return deepFreeze({ ...config, dataGenerationMax, recovery });
+    return deepFreeze({ ...config, dataGenerationMax, recovery, migration });
+}
+
+/** Seconds the cut-over needs before T at the least: the API scaled down and the Job's pod started (preview, then up). */
+export const MIGRATION_MIN_LEAD_SECONDS = 120;
+
+/**
+ * The profile against the previous deployment: single → ha only with a migration block (the cluster would
+ * start empty while the single node holds the data), ha → single only with a rollback block (the
+ * StatefulSet would come back on a generation that never ran on it); a migration block either starts
+ * now (T still ahead, a new generation) or is the record of the one the previous deployment ran.
+ */
+function checkProfileHistory(config: StackConfig, previous: PreviousDeployment, sourceGeneration: number | undefined): string[] {
+    const problems: string[] = [];
+    const was = previous.profile === "ha" ? "ha" : "single";
+    const mig = config.migration;
+    if (was === "single" && config.profile === "ha" && !mig) {
+        problems.push(`${key("profile")} = "ha" without a ${key("migration")} block while the previous deployment runs the single node: ` +
+            "the operator's cluster would start empty; add migration: {at: <T a few minutes after the up starts>} and the next dataGeneration (docs/ha.md)");
+    }
+    if (was === "ha" && config.profile === "single" && !config.rollback) {
+        problems.push(`${key("profile")} = "single" after the previous deployment ran the ha profile, without a ${key("rollback")} block: ` +
+            `the single node would start on generation ${config.dataGeneration}'s volume, which the cluster never wrote; roll back to the single node's ` +
+            "generation (docs/ha.md, \"Rolling back\")");
+    }
+    if (mig) {
+        const done = previous.migration;
+        const ran = done?.generation === mig.generation && done.at !== undefined && Date.parse(done.at) === Date.parse(mig.at);
+        if (config.dataGeneration === previous.dataGeneration && !ran) {
+            problems.push(`${key("migration")} is set for generation ${mig.generation}, which the previous deployment already runs on` +
+                (done?.generation === mig.generation ? ` and migrated at ${show(done.at)}, not ${show(mig.at)}: a finished migration is never redone; keep its at` :
+                    ": a migration writes a new generation; set dataGeneration to the next one"));
+        } else if (!ran) {
+            const lead = (Date.parse(mig.at) - config.now.getTime()) / 1000;
+            if (lead < MIGRATION_MIN_LEAD_SECONDS) {
+                problems.push(`${key("migration.at")} = ${show(mig.at)} is ${lead < 0 ? `${Math.round(-lead)} s in the past` : `only ${Math.round(lead)} s ahead`} ` +
+                    `(now ${config.now.toISOString()}): the API must be down and the cut-over Job running before T; allowed is a time at least ` +
+                    `${MIGRATION_MIN_LEAD_SECONDS} s after the up starts`);
+            }
+            if (was === "ha") {
+                problems.push(`${key("migration")} is new but the previous deployment already runs the ha profile: a migration moves the single node into the cluster`);
+            }
+            if (sourceGeneration !== undefined && sourceGeneration !== previous.dataGeneration) {
+                problems.push(`${key("migration.fromGeneration")} = ${sourceGeneration} is not the generation the single node runs on (${previous.dataGeneration}): ` +
+                    "the cut-over runs against the running single node, so the clone must read its prefix");
+            }
+        }
+    }
+    return problems;
 }
 
 /** Reads the previous deployment's outputs through a StackReference to this very stack. */
@@ -128,5 +197,7 @@ export async function readPreviousDeployment(): Promise<PreviousDeployment> {
         dataGenerationMax: number(await read("dataGenerationMax")),
         recovery: object<PreviousDeployment["recovery"]>(await read("recovery")),
         rollback: object<PreviousDeployment["rollback"]>(await read("rollback")),
+        profile: typeof (await read("profile")) === "string" ? (await read("profile")) as string : undefined,
+        migration: object<PreviousDeployment["migration"]>(await read("migration")),
     };
 }

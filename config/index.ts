@@ -13,7 +13,7 @@ export { type DerivedValues, type StackConfig } from "./schema";
 export {
     JOBS, KEY_PERMISSIONS,
     type DrillsConfig, type ExistingCredentials, type JobName, type KeyPermission, type NamespacesConfig, type NetworkConfig,
-    type PostgresConfig, type RecoveryConfig, type ResourceList, type RetentionConfig, type RollbackConfig, type Schedules,
+    type HaConfig, type MigrationConfig, type PostgresConfig, type Profile, type RecoveryConfig, type ResourceList, type RetentionConfig, type RollbackConfig, type Schedules,
     type SpacesConfig, type WalgConfig, type WalgRetries,
 } from "./sections";
 export { validateStackConfig, type RawStackConfig, type ValidatedConfig } from "./validate";

@@ -9,6 +9,8 @@ import type { NetworkConfig } from "./sections/network";
 import type { PostgresConfig } from "./sections/postgres";
 import type { RecoveryConfig } from "./sections/recovery";
 import type { RetentionConfig } from "./sections/retention";
+import type { MigrationConfig } from "./sections/migration";
+import type { HaConfig, Profile } from "./sections/profile";
 import type { RollbackConfig } from "./sections/rollback";
 import type { Schedules } from "./sections/schedules";
 import type { ExistingCredentials } from "./sections/secrets";
@@ -17,7 +19,7 @@ import type { WalgConfig } from "./sections/walg";
 
 /** Keys whose value is an object (the language host passes it JSON-encoded). */
 export const STRUCTURED_KEYS = [
-    "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery", "rollback",
+    "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery", "rollback", "ha", "migration",
 ] as const;
 
 /** Keys holding credentials: must be set with `pulumi config set --secret`. */
@@ -30,7 +32,7 @@ export type SecretKey = typeof SECRET_KEYS[number];
 /** Every key the program reads; any other `ternent-postgres:` key is a problem (a typo). */
 export const TOP_LEVEL_KEYS = [
     "protect", "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "adopt",
-    "dataGeneration", "recovery", "rollback", ...SECRET_KEYS,
+    "dataGeneration", "recovery", "rollback", "profile", "ha", "migration", ...SECRET_KEYS,
 ] as const;
 
 /** Values derived from the config for the pods. */
@@ -71,6 +73,12 @@ export interface StackConfig {
     readonly dataGenerationMax: number;
     readonly recovery?: RecoveryConfig;
     readonly rollback?: RollbackConfig;
+    /** single: one PostgreSQL pod (StatefulSet); ha: the operator's cluster (docs/ha.md). */
+    readonly profile: Profile;
+    /** Set iff profile is ha. */
+    readonly ha?: HaConfig;
+    /** The single node's move into the ha cluster (profile ha only). */
+    readonly migration?: MigrationConfig;
     /** The password the database was initialised with (adopt); generated when absent. */
     readonly postgresPassword?: pulumi.Output<string>;
     readonly derived: DerivedValues;

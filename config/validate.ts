@@ -6,13 +6,14 @@
 //   (warnings.ts). The caller logs them.
 // Pure: no engine, no clock, no environment (load.ts reads those).
 
+import { NAMES } from "../lib/contract";
 import { ConfigError } from "./errors";
 import { deriveValues } from "./derived";
 import { Reader } from "./reader";
 import { deepFreeze, STRUCTURED_KEYS, StackConfig, TOP_LEVEL_KEYS } from "./schema";
 import {
     checkAdoption, checkProviderFlags, readDrills, readNamespaces, readNetwork, readPostgres, readRecovery, readRetention,
-    readRollback, readSchedules, readSecrets, readSpaces, readWalg,
+    checkProfile, readHa, readMigration, readProfile, readRollback, readSchedules, readSecrets, readSpaces, readWalg,
 } from "./sections";
 import { policyWarnings } from "./warnings";
 
@@ -79,6 +80,10 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
     checkProviderFlags(r, input.kubernetes, protect);
     const recovery = readRecovery(r, raw("recovery"), dataGeneration, spaces.prefix, retention.pitrDays, input.now);
     const rollback = readRollback(r, raw("rollback"), dataGeneration, recovery);
+    const profile = readProfile(r, raw("profile"));
+    const ha = readHa(r, raw("ha"), profile, NAMES.postgres);
+    const migration = readMigration(r, raw("migration"), profile, dataGeneration, spaces.prefix, input.now);
+    checkProfile(r, profile, recovery, rollback);
     const derived = deriveValues(postgres, schedules, spaces, dataGeneration);
     policyWarnings(r, { postgres, walg, spaces, schedules, retention, verifyMaxReadyAgeSeconds: derived.verifyMaxReadyAgeSeconds });
 
@@ -102,6 +107,9 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
         dataGenerationMax: Math.max(dataGeneration, rollback?.fromGeneration ?? 0),
         recovery,
         rollback,
+        profile,
+        ha,
+        migration,
         postgresPassword,
         derived,
         now: input.now,

@@ -3,6 +3,7 @@
 
 import { Weekday, WEEKDAYS } from "../../lib/contract";
 import { DEFAULTS } from "../defaults";
+import { POLICY_MINIMUMS } from "../policy";
 import { Reader } from "../reader";
 
 export interface RetentionConfig {
@@ -22,7 +23,7 @@ export function readRetention(r: Reader, value: unknown): RetentionConfig {
     for (const field of ["daily", "weekly", "pitrDays"]) {
         if (o[field] === undefined) {
             r.problems.push(`${r.key(`retention.${field}`)} is missing: when ${r.key("retention")} is given it must spell out daily, weekly and pitrDays ` +
-                "(positive integers; the policy minimums are 7, 4 and 7)");
+                `(positive integers; the policy minimums are ${POLICY_MINIMUMS.dailyBackups}, ${POLICY_MINIMUMS.weeklyBackups} and ${POLICY_MINIMUMS.pitrDays})`);
         }
     }
     const positive = (field: string, fallback: number, max: number): number =>

@@ -12,6 +12,7 @@ describe("config/sections/retention", () => {
     it("refuses a retention block that does not spell out daily, weekly and pitrDays", () => {
         const msg = problemsOf({ retention: { daily: 7, pitrDays: 7 } });
         assert.match(msg, /ternent-postgres:retention\.weekly is missing/);
+        assert.match(msg, /the policy minimums are 7, 4 and 7\)/);
     });
 
     it("refuses an unknown weekday", () => {
