@@ -1,0 +1,81 @@
+// ternent-postgres:migration: move the single node's database into the ha profile's operator cluster
+// (docs/ha.md, "Migration"). The cluster is data generation N (dataGeneration) and is cloned by the
+// operator from generation N−1's backups (or migration.fromGeneration's) up to the cut-over time `at`.
+// Whether `at` may lie in the past (this migration already ran) is decided in history.ts.
+
+import { generationNames } from "../../lib/contract";
+import { DEFAULTS } from "../defaults";
+import { parseRfc3339 } from "../formats";
+import { Reader } from "../reader";
+import type { Profile } from "./profile";
+
+export interface MigrationConfig {
+    /** T as configured: RFC 3339 with a zone. */
+    readonly at: string;
+    /** T with an explicit +00:00 offset, the form the operator's CRD requires for clone.timestamp. */
+    readonly cloneTimestamp: string;
+    readonly scaleApi: boolean;
+    readonly apiReplicas: number;
+    /** Generation the cluster archives to (= dataGeneration). */
+    readonly generation: number;
+    /** migration.fromGeneration as configured. */
+    readonly fromGeneration?: number;
+    /** Generation cloned from: fromGeneration, else the one the previous deployment runs on (N−1 without history). */
+    readonly sourceGeneration: number;
+    /** Prefix of sourceGeneration. */
+    readonly sourcePrefix: string;
+}
+
+/** The longest the cut-over Job waits for T: the API is down from the start of `pulumi up` until then. */
+export const MIGRATION_MAX_LEAD_HOURS = 6;
+
+export function readMigration(r: Reader, value: unknown, profile: Profile, generation: number, basePrefix: string, now: Date): MigrationConfig | undefined {
+    const o = r.object("migration", value, ["at", "fromGeneration", "scaleApi", "apiReplicas"]);
+    if (o === undefined) {
+        return undefined;
+    }
+    if (profile !== "ha") {
+        r.problem("migration", value, `is set but ${r.key("profile")} is not ha: a migration moves the single node into the ha profile's cluster (set profile: ha)`);
+    }
+    if (generation < 1) {
+        r.problems.push(`${r.key("migration")} is set but ${r.key("dataGeneration")} = ${generation}: the new cluster archives to a new data generation; ` +
+            "set dataGeneration to the next generation (the previous deployment's dataGeneration + 1)");
+    }
+    let at = "";
+    let cloneTimestamp = "";
+    if (o.at === undefined) {
+        r.problems.push(`${r.key("migration.at")} is missing: the cut-over time T, an RFC 3339 time with a zone a few minutes after \`pulumi up\` starts (e.g. 2026-12-01T06:00:00Z)`);
+    } else {
+        const t = typeof o.at === "string" ? parseRfc3339(o.at) : undefined;
+        if (t === undefined) {
+            r.problem("migration.at", o.at, "is not an RFC 3339 time with a zone (e.g. 2026-12-01T06:00:00Z)");
+        } else if (t.getTime() % 1000 !== 0) {
+            r.problem("migration.at", o.at, "has fractions of a second: the operator's clone timestamp takes whole seconds");
+        } else {
+            at = o.at as string;
+            cloneTimestamp = t.toISOString().replace(/\.000Z$/, "+00:00");
+            if (t.getTime() > now.getTime() + MIGRATION_MAX_LEAD_HOURS * 3_600_000) {
+                r.problem("migration.at", o.at, `is more than ${MIGRATION_MAX_LEAD_HOURS} h after now (${now.toISOString()}): the API is down from the start of ` +
+                    "`pulumi up` until T; allowed is a time a few minutes after the up starts");
+            }
+        }
+    }
+    let fromGeneration: number | undefined;
+    if (o.fromGeneration !== undefined) {
+        fromGeneration = r.integer("migration.fromGeneration", o.fromGeneration, Math.max(generation - 1, 0), 0, 1000, " (the single node's generation)");
+        if (generation >= 1 && fromGeneration >= generation) {
+            r.problem("migration.fromGeneration", o.fromGeneration, `is not older than ${r.key("dataGeneration")} = ${generation}: allowed are 0..${generation - 1}`);
+        }
+    }
+    const sourceGeneration = fromGeneration ?? Math.max(generation - 1, 0);
+    return {
+        at,
+        cloneTimestamp,
+        scaleApi: r.bool("migration.scaleApi", o.scaleApi, DEFAULTS.migration.scaleApi),
+        apiReplicas: r.integer("migration.apiReplicas", o.apiReplicas, DEFAULTS.migration.apiReplicas, 0, 100),
+        generation,
+        fromGeneration,
+        sourceGeneration,
+        sourcePrefix: generationNames.prefix(basePrefix, sourceGeneration),
+    };
+}
