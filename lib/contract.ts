@@ -18,6 +18,10 @@ export const NAMES = {
     drNetworkPolicy: "ternent-postgres-deny-ingress",
     /** The API Deployment a recovery scales down and up again. */
     apiDeployment: "ternent-api",
+    /** ha profile: NetworkPolicy of the operator cluster's pods. */
+    haNetworkPolicy: "ternent-postgres-ha",
+    /** ha profile, during a migration: Service reaching the single node's pod (the cut-over's way in). */
+    singleService: "ternent-postgres-single",
 } as const;
 
 /** Names that carry a data generation number. */
@@ -28,6 +32,12 @@ export const generationNames = {
     restoreJob: (n: number): string => `ternent-postgres-restore-g${n}`,
     /** Job taking the first base backup of generation n. */
     firstBackupJob: (n: number): string => `ternent-postgres-backup-g${n}`,
+    /** Job cutting the single node over to the ha cluster of generation n (scripts/migrate-cutover.sh). */
+    migrateJob: (n: number): string => `ternent-postgres-migrate-g${n}`,
+    /** Job proving the ha cluster of generation n holds every commit (scripts/migrate-verify.sh). */
+    migrateVerifyJob: (n: number): string => `ternent-postgres-migrate-verify-g${n}`,
+    /** Secret with the read-only key the operator's clone into generation n reads the single node's prefix with. */
+    cloneSecret: (n: number): string => `ternent-postgres-clone-g${n}`,
     /** Object prefix of generation n under the configured prefix. */
     prefix: (base: string, n: number): string => (n === 0 ? base : `${base}-gen${n}`),
 };
@@ -57,6 +67,8 @@ export const SCRIPTS = {
     restore: "restore.sh",
     restoreDrill: "restore-drill.sh",
     pitrDrill: "pitr-drill.sh",
+    migrateCutover: "migrate-cutover.sh",
+    migrateVerify: "migrate-verify.sh",
 } as const;
 
 /** Label keys (app.kubernetes.io/*) and the values this project sets. */
@@ -71,7 +83,7 @@ export const LABELS = {
 } as const;
 
 export const COMPONENTS = [
-    "database", "backup", "retention", "canary", "verify", "restore-drill", "pitr-drill", "restore", "dr",
+    "database", "backup", "retention", "canary", "verify", "restore-drill", "pitr-drill", "restore", "dr", "migrate",
 ] as const;
 export type Component = typeof COMPONENTS[number];
 
