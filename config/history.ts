@@ -123,9 +123,14 @@ export function checkAgainstPrevious(config: StackConfig, previous: PreviousDepl
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    const migration = mig && migrationSource !== undefined && migrationSource !== mig.sourceGeneration
-        ? { ...mig, sourceGeneration: migrationSource, sourcePrefix: generationNames.prefix(config.spaces.prefix, migrationSource) }
-        : mig;
+    const migrated = previous?.migration;
+    const completed = !!mig && migrated?.generation === mig.generation && migrated.at !== undefined && Date.parse(migrated.at) === Date.parse(mig.at);
+    const migration = mig && {
+        ...mig,
+        completed,
+        ...(migrationSource !== undefined && migrationSource !== mig.sourceGeneration
+            ? { sourceGeneration: migrationSource, sourcePrefix: generationNames.prefix(config.spaces.prefix, migrationSource) } : {}),
+    };
     const dataGenerationMax = Math.max(config.dataGenerationMax, prevMax ?? 0);
     const recovery = rec && sourceGeneration !== undefined && sourceGeneration !== rec.sourceGeneration
         ? { ...rec, sourceGeneration, sourcePrefix: generationNames.prefix(config.spaces.prefix, sourceGeneration) }

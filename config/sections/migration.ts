@@ -24,6 +24,8 @@ export interface MigrationConfig {
     readonly sourceGeneration: number;
     /** Prefix of sourceGeneration. */
     readonly sourcePrefix: string;
+    /** The previous deployment ran this migration (history.ts): the single node is scaled to 0, nothing is redone. */
+    readonly completed: boolean;
 }
 
 /** The longest the cut-over Job waits for T: the API is down from the start of `pulumi up` until then. */
@@ -77,5 +79,6 @@ export function readMigration(r: Reader, value: unknown, profile: Profile, gener
         fromGeneration,
         sourceGeneration,
         sourcePrefix: generationNames.prefix(basePrefix, sourceGeneration),
+        completed: false,
     };
 }

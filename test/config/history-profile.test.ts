@@ -26,6 +26,7 @@ describe("config/history: profile and migration", () => {
         const c = checkAgainstPrevious(migrate("2025-06-15T12:05:00Z"), { dataGeneration: 0, profile: "single" });
         assert.equal(c.migration?.sourceGeneration, 0);
         assert.equal(c.migration?.sourcePrefix, "ternent-postgres");
+        assert.equal(c.migration?.completed, false);
     });
 
     it("refuses a new migration whose T has passed or is less than two minutes ahead", () => {
@@ -37,6 +38,7 @@ describe("config/history: profile and migration", () => {
     it("accepts the block the previous deployment ran, with its T in the past (nothing is redone)", () => {
         const c = checkAgainstPrevious(migrate("2025-06-14T06:00:00Z"), { dataGeneration: 1, profile: "ha", migration: { generation: 1, at: "2025-06-14T06:00:00Z", sourceGeneration: 0 } });
         assert.equal(c.migration?.at, "2025-06-14T06:00:00Z");
+        assert.equal(c.migration?.completed, true);
     });
 
     it("refuses changing the T of a finished migration", () => {
