@@ -83,20 +83,20 @@ export interface PolicyReport extends PackRun {
  * share one), else starts the pack while the program runs and stops it afterwards.
  */
 export async function runPolicies(opts: PolicyRunOptions, analyzer?: PackAnalyzer): Promise<PolicyReport> {
-    const starting = analyzer ? undefined : PackAnalyzer.start();
+    const policyConfig = typeof opts.policyConfig === "string" ? loadPolicyPackConfig(opts.policyConfig) : opts.policyConfig;
+    const stackFile = opts.stackFile ? path.resolve(opts.stackFile) : stackFilePath(opts.stack);
+    const input = loadStackFile(stackFile);
+    const abort = new AbortController();
+    const starting = analyzer ? undefined : PackAnalyzer.start(undefined, undefined, abort.signal);
     starting?.catch(() => undefined); // awaited below; a failing program must not leave it unhandled
     try {
-        const policyConfig = typeof opts.policyConfig === "string" ? loadPolicyPackConfig(opts.policyConfig) : opts.policyConfig;
-        const stackFile = opts.stackFile ? path.resolve(opts.stackFile) : stackFilePath(opts.stack);
-        const input = loadStackFile(stackFile);
         const run = await runProgram({ stack: opts.stack, ...input });
         const resources = blankSecureConfig(engineResources(run.project, opts.stack, run.resources, run.outputs), input.config);
         const packRun = await applyPack(analyzer ?? await starting!, { stack: opts.stack, resources, policyConfig, tags: stackTagsFor(stackFile) });
         return { stack: opts.stack, stackFile, resources, ...packRun };
     } finally {
-        if (starting) {
-            await starting.then((a) => a.stop(), () => undefined);
-        }
+        abort.abort(); // a start still under way is not needed any more
+        await starting?.then((a) => a.stop(), () => undefined);
     }
 }
 

@@ -93,8 +93,11 @@ export class PackAnalyzer {
     private constructor(private readonly child: ChildProcess, private readonly client: any, private readonly m: any,
         private readonly output: () => string) {}
 
-    /** Starts the pack in `packDir` (default: the repository's policy/) and connects to it. */
-    static async start(packDir = POLICY_DIR, timeoutMs = 120_000): Promise<PackAnalyzer> {
+    /**
+     * Starts the pack in `packDir` (default: the repository's policy/) and connects to it. `signal`
+     * ends a start that is no longer needed (the process is killed, the promise rejects).
+     */
+    static async start(packDir = POLICY_DIR, timeoutMs = 120_000, signal?: AbortSignal): Promise<PackAnalyzer> {
         const fromPack = (m: string): any => require(require.resolve(m, { paths: [packDir] }));
         const modules = {
             grpc: fromPack("@grpc/grpc-js"),
@@ -112,22 +115,25 @@ export class PackAnalyzer {
         });
         const port = await new Promise<number>((resolve, reject) => {
             let out = "";
-            const timer = setTimeout(() => {
+            const fail = (why: string): void => {
+                clearTimeout(timer);
+                signal?.removeEventListener("abort", aborted);
                 child.kill("SIGTERM");
-                reject(new Error(`the policy pack in ${packDir} did not print its port within ${timeoutMs} ms:\n${stderr}`));
-            }, timeoutMs);
+                reject(new Error(`the policy pack in ${packDir} ${why}${stderr ? `:\n${stderr}` : ""}`));
+            };
+            const aborted = (): void => fail("was not needed any more");
+            const timer = setTimeout(() => fail(`did not print its port within ${timeoutMs} ms`), timeoutMs);
+            signal?.addEventListener("abort", aborted, { once: true });
             child.stdout!.on("data", (d: Buffer) => {
                 out += d.toString();
                 const m = /^(\d+)\s*$/m.exec(out);
                 if (m) {
                     clearTimeout(timer);
+                    signal?.removeEventListener("abort", aborted);
                     resolve(Number(m[1]));
                 }
             });
-            child.on("exit", (code) => {
-                clearTimeout(timer);
-                reject(new Error(`the policy pack in ${packDir} exited with ${code} before serving:\n${stderr}`));
-            });
+            child.on("exit", (code) => fail(`exited with ${code} before serving`));
         });
         const client = new modules.services.AnalyzerClient(`127.0.0.1:${port}`, modules.grpc.credentials.createInsecure(),
             { "grpc.max_receive_message_length": 400 * 1024 * 1024 });
