@@ -5,45 +5,15 @@
 // the StatefulSet and its claim keep their UIDs.
 
 import { strict as assert } from "assert";
-import * as path from "path";
 import { requireOrSkip } from "../setup/requirements";
 import { ControlPlane, controlPlaneSkipReason } from "../../tools/controlplane/cluster";
 import {
-    applyOrder, differences, importAndUpdate, managersOf, metaOf, RenderedObject, serverSideApply,
+    applyOrder, differences, importAndUpdate, importReplacements, managersOf, metaOf, RenderedObject, serverSideApply,
 } from "../../tools/controlplane/apply";
-import { FIELD_MANAGER, renderStackObjects, stackValue } from "./helpers";
+import { adoptOverrides, BUNDLE_CLAIM, BUNDLE_OBJECTS, createBundle, FIELD_MANAGER, inventory, renderStackObjects } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = Record<string, any>;
-
-const BUNDLE = path.join(__dirname, "fixtures", "bundle.yaml");
-/** What the seed says the bundle created, by kind and namespace/name (program.test.ts checks the imports). */
-const BUNDLE_OBJECTS = [
-    "Secret backend/ternent-postgres", "Secret backend/ternent-postgres-backup", "ConfigMap backend/ternent-postgres",
-    "Service backend/ternent-postgres", "StatefulSet backend/ternent-postgres", "NetworkPolicy backend/ternent-postgres",
-    "CronJob backend/ternent-postgres-backup", "Namespace backend-dr", "Secret backend-dr/ternent-postgres-backup",
-    "CronJob backend-dr/ternent-postgres-restore-drill", "CronJob backend-dr/ternent-postgres-pitr-drill",
-];
-const CLAIM = "PersistentVolumeClaim backend/data-ternent-postgres-0";
-
-/** Every object of the kinds involved in both namespaces (and the DR namespace itself): label → UID. */
-async function inventory(cp: ControlPlane): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const kinds: [string, string][] = [["v1", "Secret"], ["v1", "ConfigMap"], ["v1", "Service"], ["v1", "PersistentVolumeClaim"],
-        ["apps/v1", "StatefulSet"], ["batch/v1", "CronJob"], ["networking.k8s.io/v1", "NetworkPolicy"]];
-    for (const ns of ["backend", "backend-dr"]) {
-        for (const [apiVersion, kind] of kinds) {
-            const list = await cp.must("GET", await cp.pathOf(apiVersion, kind, ns));
-            for (const item of list.body.items as Any[]) {
-                if (item.metadata.deletionTimestamp) continue;
-                out.set(`${kind} ${ns}/${item.metadata.name}`, item.metadata.uid);
-            }
-        }
-    }
-    const dr = await cp.get("v1", "Namespace", undefined, "backend-dr");
-    if (dr && !dr.metadata.deletionTimestamp) out.set("Namespace backend-dr", dr.metadata.uid);
-    return out;
-}
 
 function objectId(o: RenderedObject): string {
     const m = metaOf(o.obj);
@@ -60,17 +30,7 @@ describe("control plane: adopting the kubectl bundle (adopt: true) on a real API
         this.timeout(300_000);
         requireOrSkip(this, controlPlaneSkipReason());
         cp = await ControlPlane.start({ namespaces: ["backend"] });
-        // The seed's steps 1-8 and 10-11 (one file here), then step 9.
-        const applied = await cp.kubectlOk(["apply", "-f", BUNDLE]);
-        assert.deepEqual(applied.warnings, [], "warnings while applying the bundle");
-        await cp.kubectlOk(["-n", "backend-dr", "create", "secret", "generic", "ternent-postgres-backup",
-            "--from-literal=WALG_S3_PREFIX=s3://ternent-postgres-backups/ternent-postgres",
-            "--from-literal=AWS_ACCESS_KEY_ID=bundle-placeholder-key-id", "--from-literal=AWS_SECRET_ACCESS_KEY=bundle-placeholder-secret",
-            "--from-literal=AWS_ENDPOINT=https://fra1.digitaloceanspaces.com", "--from-literal=AWS_REGION=fra1"]);
-        // The StatefulSet controller creates the pod and, from the claim template, its claim.
-        await cp.waitFor("claim backend/data-ternent-postgres-0 and pod ternent-postgres-0", async () =>
-            (await cp!.request("GET", "/api/v1/namespaces/backend/persistentvolumeclaims/data-ternent-postgres-0")).status === 200 &&
-            (await cp!.request("GET", "/api/v1/namespaces/backend/pods/ternent-postgres-0")).status === 200, 120_000);
+        await createBundle(cp);
         before_ = await inventory(cp);
     });
 
@@ -79,27 +39,11 @@ describe("control plane: adopting the kubectl bundle (adopt: true) on a real API
     });
 
     it("has every object the seed names, and the claim, before the program runs", () => {
-        for (const id of [...BUNDLE_OBJECTS, CLAIM]) assert.ok(before_.has(id), `${id} missing; have ${[...before_.keys()].join(", ")}`);
+        for (const id of [...BUNDLE_OBJECTS, BUNDLE_CLAIM]) assert.ok(before_.has(id), `${id} missing; have ${[...before_.keys()].join(", ")}`);
     });
 
     it("renders prod with adopt: true and the immutable fields read from the live StatefulSet (migration step 1): it imports exactly the bundle's objects", async () => {
-        const sts = await cp!.get("apps/v1", "StatefulSet", "backend", "ternent-postgres");
-        const template = sts.spec.volumeClaimTemplates[0];
-        const postgres = stackValue("prod", "postgres") as Any;
-        const spaces = stackValue("prod", "spaces") as Any;
-        const rendered = await renderStackObjects("prod", {
-            adopt: true,
-            postgresPassword: { secure: "v1:the-bundle-password" },
-            spaces: { ...spaces, prefix: "ternent-postgres-encrypted" },
-            postgres: {
-                ...postgres,
-                selectorLabels: sts.spec.selector.matchLabels,
-                serviceName: sts.spec.serviceName,
-                volumeClaimTemplate: template.metadata.name,
-                storageSize: template.spec.resources.requests.storage,
-                storageClass: template.spec.storageClassName,
-            },
-        });
+        const rendered = await renderStackObjects("prod", await adoptOverrides(cp!, "prod"));
         objects = applyOrder(rendered.objects);
         const imported = objects.filter((o) => o.options.import).map(objectId).sort();
         assert.deepEqual(imported, [...BUNDLE_OBJECTS].sort());
@@ -108,6 +52,16 @@ describe("control plane: adopting the kubectl bundle (adopt: true) on a real API
             assert.equal(o.options.import, m.namespace ? `${m.namespace}/${m.name}` : m.name, objectId(o));
             assert.equal(o.options.retainOnDelete, true, objectId(o));
         }
+    });
+
+    it("sends every field the provider replaces an object for as the bundle has it (an imported object cannot be replaced)", async () => {
+        assert.ok(objects.length > 0, "rendered in the previous test");
+        const replaced: string[] = [];
+        for (const o of objects.filter((x) => x.options.import)) {
+            const m = metaOf(o.obj);
+            replaced.push(...importReplacements(o, await cp!.get(String(o.obj.apiVersion), String(o.obj.kind), m.namespace, m.name)));
+        }
+        assert.deepEqual(replaced, []);
     });
 
     it("takes the bundle's objects over in place and creates the rest: all accepted, no warning, each object as rendered", async () => {
@@ -139,7 +93,7 @@ describe("control plane: adopting the kubectl bundle (adopt: true) on a real API
         }
         assert.deepEqual(lost, []);
         const claim = await cp!.get("v1", "PersistentVolumeClaim", "backend", "data-ternent-postgres-0");
-        assert.equal(claim.metadata.uid, before_.get(CLAIM));
+        assert.equal(claim.metadata.uid, before_.get(BUNDLE_CLAIM));
         assert.equal(claim.metadata.deletionTimestamp, undefined);
     });
 

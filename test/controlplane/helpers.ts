@@ -5,6 +5,7 @@
 import { flattenStackConfig, loadStackFile, runProgram, stackFilePath } from "../../tools/harness";
 import { renderRun, renderStack } from "../../tools/render";
 import { ControlPlane } from "../../tools/controlplane/cluster";
+import { strict as assert } from "assert";
 import { existingNamespaces, renderedObjects, RenderedObject } from "../../tools/controlplane/apply";
 import * as yaml from "js-yaml";
 import * as fs from "fs";
@@ -99,4 +100,75 @@ export async function restrictedFindings(cp: ControlPlane, namespace: string): P
         query: { dryRun: "All" },
     });
     return r.warnings;
+}
+
+/** The bundle's manifests (test/controlplane/fixtures/bundle.yaml, a reconstruction from the seed). */
+export const BUNDLE = path.join(__dirname, "fixtures", "bundle.yaml");
+
+/** What the seed says the bundle created, by kind and namespace/name. */
+export const BUNDLE_OBJECTS = [
+    "Secret backend/ternent-postgres", "Secret backend/ternent-postgres-backup", "ConfigMap backend/ternent-postgres",
+    "Service backend/ternent-postgres", "StatefulSet backend/ternent-postgres", "NetworkPolicy backend/ternent-postgres",
+    "CronJob backend/ternent-postgres-backup", "Namespace backend-dr", "Secret backend-dr/ternent-postgres-backup",
+    "CronJob backend-dr/ternent-postgres-restore-drill", "CronJob backend-dr/ternent-postgres-pitr-drill",
+];
+
+/** The claim the StatefulSet controller makes from the bundle's claim template. */
+export const BUNDLE_CLAIM = "PersistentVolumeClaim backend/data-ternent-postgres-0";
+
+/**
+ * Creates the bundle the way its README does: `kubectl apply` (client-side) of its files, and step 9's
+ * `kubectl create secret generic`; then waits for the StatefulSet controller's pod and claim.
+ */
+export async function createBundle(cp: ControlPlane): Promise<void> {
+    const applied = await cp.kubectlOk(["apply", "-f", BUNDLE]);
+    assert.deepEqual(applied.warnings, [], "warnings while applying the bundle");
+    await cp.kubectlOk(["-n", "backend-dr", "create", "secret", "generic", "ternent-postgres-backup",
+        "--from-literal=WALG_S3_PREFIX=s3://ternent-postgres-backups/ternent-postgres",
+        "--from-literal=AWS_ACCESS_KEY_ID=bundle-placeholder-key-id", "--from-literal=AWS_SECRET_ACCESS_KEY=bundle-placeholder-secret",
+        "--from-literal=AWS_ENDPOINT=https://fra1.digitaloceanspaces.com", "--from-literal=AWS_REGION=fra1"]);
+    await cp.waitFor("claim backend/data-ternent-postgres-0 and pod ternent-postgres-0", async () =>
+        (await cp.request("GET", "/api/v1/namespaces/backend/persistentvolumeclaims/data-ternent-postgres-0")).status === 200 &&
+        (await cp.request("GET", "/api/v1/namespaces/backend/pods/ternent-postgres-0")).status === 200, 120_000);
+}
+
+/** Every object of the kinds involved in both namespaces, and the DR namespace itself: "Kind ns/name" → UID. */
+export async function inventory(cp: ControlPlane): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const kinds: [string, string][] = [["v1", "Secret"], ["v1", "ConfigMap"], ["v1", "Service"], ["v1", "PersistentVolumeClaim"],
+        ["apps/v1", "StatefulSet"], ["batch/v1", "CronJob"], ["networking.k8s.io/v1", "NetworkPolicy"]];
+    for (const ns of ["backend", "backend-dr"]) {
+        for (const [apiVersion, kind] of kinds) {
+            const list = await cp.must("GET", await cp.pathOf(apiVersion, kind, ns));
+            for (const item of list.body.items as { metadata: { name: string; uid: string; deletionTimestamp?: string } }[]) {
+                if (item.metadata.deletionTimestamp) continue;
+                out.set(`${kind} ${ns}/${item.metadata.name}`, item.metadata.uid);
+            }
+        }
+    }
+    const dr = await cp.get("v1", "Namespace", undefined, "backend-dr");
+    if (dr && !dr.metadata.deletionTimestamp) out.set("Namespace backend-dr", dr.metadata.uid);
+    return out;
+}
+
+/**
+ * The adopt settings of migration steps 1-3: `adopt: true`, the bundle's password, a new prefix, and the
+ * StatefulSet's immutable fields as the live bundle has them (on top of the stack file's values).
+ */
+export async function adoptOverrides(cp: ControlPlane, stack: string): Promise<Record<string, unknown>> {
+    const sts = await cp.get("apps/v1", "StatefulSet", "backend", "ternent-postgres");
+    const template = sts.spec.volumeClaimTemplates[0];
+    return {
+        adopt: true,
+        postgresPassword: { secure: "v1:the-bundle-password" },
+        spaces: { ...(stackValue(stack, "spaces") as Record<string, unknown>), prefix: "ternent-postgres-encrypted" },
+        postgres: {
+            ...(stackValue(stack, "postgres") as Record<string, unknown>),
+            selectorLabels: sts.spec.selector.matchLabels,
+            serviceName: sts.spec.serviceName,
+            volumeClaimTemplate: template.metadata.name,
+            storageSize: template.spec.resources.requests.storage,
+            storageClass: template.spec.storageClassName,
+        },
+    };
 }

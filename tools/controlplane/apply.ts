@@ -217,6 +217,40 @@ export function withIgnoredChanges(obj: Obj, live: Obj, ignoreChanges: readonly 
     return out;
 }
 
+/**
+ * Fields for which pulumi-kubernetes replaces an object instead of updating it
+ * (provider/pkg/provider/diff.go), for the kinds the program declares; metadata.name/namespace too.
+ */
+export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
+    Service: ["spec.clusterIP"],
+    StatefulSet: ["spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"],
+    Secret: ["type"],
+    PersistentVolumeClaim: ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"],
+    Job: ["spec.completions", "spec.parallelism", "spec.selector", "spec.template"],
+};
+
+/**
+ * What makes the provider replace an object on import: the import's inputs are the live object's
+ * fields (provider.go Read without previous inputs), so a replace-on-change field that the live object
+ * carries and the program sends differently, or does not send, is a replacement, which the engine
+ * refuses for an imported object ("previously-imported resources that still specify an ID may not be
+ * replaced"; with protect: "unable to replace ... marked for protection"). Paths under ignoreChanges
+ * are not compared (the engine keeps the imported value). One line per field.
+ */
+export function importReplacements(ro: RenderedObject, live: Obj): string[] {
+    const out: string[] = [];
+    for (const p of REPLACE_ON_CHANGE[String(ro.obj.kind)] ?? []) {
+        if (ro.options.ignoreChanges.some((i) => p === i || p.startsWith(`${i}.`) || i.startsWith(`${p}.`))) continue;
+        const steps = p.split(".");
+        const liveValue = getPath(live, steps);
+        const sent = getPath(ro.obj, steps);
+        if (liveValue !== undefined && JSON.stringify(sent) !== JSON.stringify(liveValue)) {
+            out.push(`${ro.label}: ${p} is ${JSON.stringify(liveValue)} on the server, the program sends ${sent === undefined ? "nothing" : JSON.stringify(sent)}`);
+        }
+    }
+    return out;
+}
+
 export interface AdoptResult extends ApplyResult {
     /** UID of the object before the import. */
     readonly uidBefore: string;
