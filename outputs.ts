@@ -4,7 +4,7 @@
 // previous deployment.
 
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupStorage, DisasterRecovery, Postgres, RecoveryHandover } from "./components";
+import type { BackupStorage, DisasterRecovery, HaCluster, Postgres, RecoveryHandover } from "./components";
 import type { StackConfig } from "./config";
 
 /** What the outputs are read from. */
@@ -14,9 +14,11 @@ export interface OutputSources {
     readonly database: Postgres;
     readonly dr: DisasterRecovery;
     readonly handover: RecoveryHandover;
+    /** The ha profile's operator cluster (absent in the single profile). */
+    readonly cluster?: HaCluster;
 }
 
-export function stackOutputs({ config, storage, database, dr, handover }: OutputSources) {
+export function stackOutputs({ config, storage, database, dr, handover, cluster }: OutputSources) {
     const generation = config.dataGeneration;
     return {
         namespace: database.namespace,
@@ -36,5 +38,9 @@ export function stackOutputs({ config, storage, database, dr, handover }: Output
         dataClaim: database.dataClaimName,
         recovery: handover.summary ?? null,
         rollback: handover.rollbackSummary ?? null,
+        // single | ha, the operator's cluster and the migration into it (history.ts reads profile and migration back).
+        profile: config.profile,
+        haCluster: cluster?.clusterName ?? null,
+        migration: cluster?.summary ?? null,
     };
 }

@@ -27,6 +27,8 @@ export interface BackupsArgs {
     readonly verifyMaxArchiveAgeSeconds: number;
     /** verify.sh: archiving is stalled when a completed WAL segment has waited longer than this to be archived. */
     readonly verifyMaxReadyAgeSeconds: number;
+    /** verify.sh: the archive_command the server must run (a Perl regex; absent: archive-command.sh, the single node's). */
+    readonly verifyArchiveCommand?: string;
 }
 
 export class Backups extends pulumi.ComponentResource {
@@ -126,6 +128,7 @@ export class Backups extends pulumi.ComponentResource {
                             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
                             TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS: String(args.verifyMaxArchiveAgeSeconds),
                             TERNENT_VERIFY_MAX_READY_AGE_SECONDS: String(args.verifyMaxReadyAgeSeconds),
+                    ...(args.verifyArchiveCommand ? { TERNENT_VERIFY_ARCHIVE_COMMAND: args.verifyArchiveCommand } : {}),
                         },
                         envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
                         resources: SMALL_RESOURCES,

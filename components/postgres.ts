@@ -69,6 +69,11 @@ export interface PostgresArgs {
     readonly apiPodSelector: Readonly<Record<string, string>>;
     /** Resources the StatefulSet and the WAL-G Secret must wait for (a restore Job, API scale-down). */
     readonly waitFor: readonly pulumi.Resource[];
+    /**
+     * ha profile (docs/ha.md): the StatefulSet's replicas (0 once the operator's cluster took over; its volume
+     * stays) and the pods Service ternent-postgres selects (the cluster's leader: the API keeps its host).
+     */
+    readonly ha?: { readonly replicas: 0 | 1; readonly serviceSelector: Readonly<Record<string, string>> };
 }
 
 /** The database; its DatabaseRefs (documented there) are what the jobs, the handover and the drills use. */
@@ -146,7 +151,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             metadata: meta(NAMES.postgres),
             spec: {
                 type: "ClusterIP",
-                selector: { ...pg.selectorLabels },
+                selector: { ...(args.ha?.serviceSelector ?? pg.selectorLabels) },
                 ports: [{ name: "postgres", port: 5432, targetPort: "postgres", protocol: "TCP" }],
             },
         }, { parent: this, ...adopt(NAMES.postgres) });
@@ -170,7 +175,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             metadata: meta(NAMES.postgres),
             spec: {
                 serviceName: pg.serviceName,
-                replicas: 1,
+                replicas: args.ha?.replicas ?? 1,
                 selector: { matchLabels: { ...pg.selectorLabels } },
                 persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
                 updateStrategy: { type: "RollingUpdate" },
@@ -249,7 +254,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                         {
                             podSelector: {
                                 matchLabels: { [LABELS.partOf]: "ternent-postgres", [LABELS.instance]: stack },
-                                matchExpressions: [{ key: LABELS.component, operator: "In", values: ["backup", "canary", "verify"] }],
+                                matchExpressions: [{ key: LABELS.component, operator: "In", values: ["backup", "canary", "verify", "migrate"] }],
                             },
                         },
                     ],

@@ -110,7 +110,7 @@ export function checkAgainstPrevious(config: StackConfig, previous: PreviousDepl
     } else if (rb) {
         void pulumi.log.warn(`${key("rollback")} is set but there is no previous deployment to compare with: cannot check that generation ` +
             `${rb.fromGeneration} runs now; PVCs of generations 1..${rb.fromGeneration} are declared and ${key("dataGeneration")} = ${n} is used`);
-    } else if (n >= 1 && rec === undefined) {
+    } else if (n >= 1 && rec === undefined && config.migration === undefined) {
         void pulumi.log.warn(`${key("dataGeneration")} = ${n} without a recovery block and no previous deployment to compare with: ` +
             `PVC ${generationNames.dataClaim(n)} must already hold the data, or the database starts empty`);
     }

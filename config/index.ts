@@ -10,6 +10,7 @@ export { checkAgainstPrevious, readPreviousDeployment, type PreviousDeployment }
 export { loadAndCheckStackConfig, loadStackConfig, validationClock } from "./load";
 export { POLICY_MINIMUMS, POLICY_NAMES } from "./policy";
 export { type DerivedValues, type StackConfig } from "./schema";
+export { singleNodeVolumes } from "./sections";
 export {
     JOBS, KEY_PERMISSIONS,
     type DrillsConfig, type ExistingCredentials, type JobName, type KeyPermission, type NamespacesConfig, type NetworkConfig,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # verify.sh: is WAL archiving healthy right now? The bundle's "quick validation" as one command
 # (CronJob ternent-postgres-verify; also run by hand: kubectl exec ... verify.sh).
-# Unhealthy when: archive_mode is not on; archive_command does not call archive-command.sh;
+# Unhealthy when: archive_mode is not on; archive_command does not call archive-command.sh (in the ha
+# profile: the operator's wal-g wal-push, TERNENT_VERIFY_ARCHIVE_COMMAND);
 # the newest archiver failure is more recent than the newest success (archiving is failing now);
 # nothing was ever archived; the last archived WAL is older than TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS;
 # or a completed WAL segment has waited longer than TERNENT_VERIFY_MAX_READY_AGE_SECONDS to be archived.
@@ -19,6 +20,7 @@
 # Inputs (environment): PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE;
 #   TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS (required, seconds);
 #   TERNENT_VERIFY_MAX_READY_AGE_SECONDS (seconds; default: the server's archive_timeout, 60 when 0);
+#   TERNENT_VERIFY_ARCHIVE_COMMAND (Perl regex archive_command must match; default: archive-command.sh %p);
 #   TERNENT_SCRIPTS.
 # Output: one JSON line {"healthy",…,"oldest_ready_wal","oldest_ready_age_seconds","ready_count",
 #   "max_ready_age_seconds","ready_source","problems":[…]}; a short verdict on stderr.
@@ -33,6 +35,7 @@ if ! [[ "$max_age" =~ ^[1-9][0-9]*$ ]]; then
     die 2 "TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS='$max_age' is not a positive number of seconds"
 fi
 max_ready=${TERNENT_VERIFY_MAX_READY_AGE_SECONDS:-}
+archive_re=${TERNENT_VERIFY_ARCHIVE_COMMAND:-'(^|/)archive-command\.sh %p$'}
 if [ -n "$max_ready" ] && ! [[ "$max_ready" =~ ^[1-9][0-9]*$ ]]; then
     die 2 "TERNENT_VERIFY_MAX_READY_AGE_SECONDS='$max_ready' is not a positive number of seconds"
 fi
@@ -75,7 +78,7 @@ ready=$(pg_query "SELECT json_build_object(
 }
 
 verdict=$(perl -MJSON::PP -e '
-    my ($facts, $max_age, $ready, $max_ready, $source, $ready_err) = @ARGV;
+    my ($facts, $max_age, $ready, $max_ready, $source, $ready_err, $archive_re) = @ARGV;
     my $f = decode_json($facts);
     my $r = eval { decode_json($ready) } // {};
     $f->{$_} = $r->{$_} for qw(ready_count oldest_ready_wal oldest_ready_age_seconds);
@@ -98,8 +101,8 @@ verdict=$(perl -MJSON::PP -e '
     $max_ready = $f->{archive_timeout_seconds} > 0 ? $f->{archive_timeout_seconds} : 60 if $max_ready eq "";
     my @p;
     push @p, "archive_mode is $f->{archive_mode}, not on" if $f->{archive_mode} ne "on";
-    push @p, "archive_command \"$f->{archive_command}\" does not call archive-command.sh"
-        if $f->{archive_command} !~ m{(^|/)archive-command\.sh %p$};
+    push @p, "archive_command \"$f->{archive_command}\" is not the expected archiver (/$archive_re/)"
+        if $f->{archive_command} !~ m{$archive_re};
     push @p, "archiving is failing: $f->{failed_count} failures, last $f->{last_failed_wal} at $f->{last_failed_time}"
         if $f->{failing_now};
     if (!defined $f->{last_archived_time}) {
@@ -117,7 +120,7 @@ verdict=$(perl -MJSON::PP -e '
         problems => \@p, map { $_ => $f->{$_} } grep { $_ ne "failing_now" } keys %$f);
     print JSON::PP->new->canonical->encode(\%out), "\n";
     exit(@p ? 1 : 0);
-' "$facts" "$max_age" "$ready" "$max_ready" "$ready_source" "$(printf '%s' "$ready_err" | head -n 1)") && rc=0 || rc=$?
+' "$facts" "$max_age" "$ready" "$max_ready" "$ready_source" "$(printf '%s' "$ready_err" | head -n 1)" "$archive_re") && rc=0 || rc=$?
 printf '%s\n' "$verdict"
 case "$rc" in
     0) log "archiving healthy" ;;

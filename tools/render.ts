@@ -2,7 +2,8 @@
 // writes every Kubernetes object as YAML, one file per object, plus resources.json (every resource:
 // URN, type, name, parent, dependencies, options) and outputs.json. Secrets are redacted, and no
 // generated credential may appear anywhere in the output. Every object is validated against the
-// Kubernetes schema (kubernetes-models).
+// Kubernetes schema (kubernetes-models); the ha profile's postgresql resource against the operator's own
+// CRD at the pinned version, both its forms (tools/operator-crd: fetch.sh must have run).
 //
 //   npm run render -- --stack <name> --out <dir> [--previous-outputs <file.json>]
 //
@@ -13,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { CapturedResource, ProgramRun, runStack, securePlaceholder, stackFilePath } from "./harness";
+import { crdValidator, OPERATOR_RELEASE, operatorCrdSkipReason, operatorCrds } from "./operator-crd/schema";
 
 export const REDACTED = "<redacted>";
 
@@ -144,8 +146,27 @@ function modelFor(apiVersion: string, kind: string): { new(data: Obj): { validat
     }
 }
 
+let operatorValidators: { name: string; validate: (o: unknown) => string[] }[] | undefined;
+
+/** The operator's postgresql resource against both forms of its CRD (the manifest and the one it registers). */
+function validateOperatorResource(obj: Obj): { field: string; message: string }[] {
+    const reason = operatorCrdSkipReason();
+    if (reason) return [{ field: "/", message: `cannot validate against the operator's CRD: ${reason}` }];
+    if (!operatorValidators) {
+        const crds = operatorCrds();
+        operatorValidators = [
+            { name: "manifests/postgresql.crd.yaml", validate: crdValidator(crds.manifest) },
+            { name: "the CRD the operator registers", validate: crdValidator(crds.registered) },
+        ];
+    }
+    return operatorValidators.flatMap((v) => v.validate(obj).map((message) => ({ field: "/", message: `${message} (${v.name}, ${OPERATOR_RELEASE.version})` })));
+}
+
 /** Validates one object; a Patch is validated as the object it patches (required fields filled in). */
 export function validateObject(obj: Obj, patch: boolean): { field: string; message: string }[] {
+    if (obj.apiVersion === OPERATOR_RELEASE.apiVersion && obj.kind === OPERATOR_RELEASE.kind) {
+        return validateOperatorResource(obj);
+    }
     const Model = modelFor(String(obj.apiVersion), String(obj.kind));
     if (!Model) {
         return [{ field: "/apiVersion", message: `no schema for ${String(obj.apiVersion)} ${String(obj.kind)}` }];

@@ -10,7 +10,7 @@ export { readPostgres, type PostgresConfig, type ResourceList } from "./postgres
 export { readRecovery, type RecoveryConfig } from "./recovery";
 export { readRetention, type RetentionConfig } from "./retention";
 export { MIGRATION_MAX_LEAD_HOURS, readMigration, type MigrationConfig } from "./migration";
-export { checkProfile, OPERATOR_RELEASE, PROFILES, readHa, readProfile, type HaConfig, type Profile } from "./profile";
+export { checkProfile, OPERATOR_RELEASE, PROFILES, readHa, readProfile, singleNodeVolumes, type HaConfig, type Profile } from "./profile";
 export { readRollback, type RollbackConfig } from "./rollback";
 export { JOBS, readSchedules, type JobName, type Schedules } from "./schedules";
 export { readSecrets, type ExistingCredentials, type SecretsConfig } from "./secrets";

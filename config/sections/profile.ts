@@ -78,3 +78,17 @@ export function checkProfile(r: Reader, profile: Profile, recovery: unknown, rol
             "set profile: single with it (docs/ha.md, \"Rolling back\")");
     }
 }
+
+/**
+ * The single node's volume in either profile: the generation its StatefulSet runs (or ran) on, and the
+ * highest generation with a PVC. In the ha profile the cluster's own generation has no PVC (the operator
+ * makes its volumes) and the StatefulSet stays on the generation the cluster was cloned from (0 for a
+ * cluster that started empty), so the single node's data is kept.
+ */
+export function singleNodeVolumes(c: {
+    readonly profile: Profile; readonly dataGeneration: number; readonly dataGenerationMax: number; readonly migration?: { readonly sourceGeneration: number };
+}): { readonly generation: number; readonly max: number } {
+    if (c.profile !== "ha") return { generation: c.dataGeneration, max: c.dataGenerationMax };
+    const generation = c.migration?.sourceGeneration ?? 0;
+    return { generation, max: c.dataGenerationMax === c.dataGeneration ? Math.max(generation, c.dataGeneration - 1) : c.dataGenerationMax };
+}
