@@ -710,6 +710,16 @@ export async function runPeers(o: PeersOptions) {
             for (let i = 0; i < order.length; i++) {
                 slots.push(await slot(c, o, order[i], round, i, gold, writerSeconds));
                 sample(`round ${round} ${order[i].name}`);
+                // a partial report after every slot: a long run stopped early still leaves its figures
+                if (o.json) {
+                    const summary = summarize(slots, tools);
+                    fs.writeFileSync(o.json, JSON.stringify({ peers: {
+                        partial: `after round ${round} ${order[i].name}`, command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+                        machine: { cores: c.cores, loadAverages: loads }, versions, database: { pgbenchScale: o.scale, bytes: gold.dbBytes },
+                        archiveTimeoutSeconds: c.archiveTimeoutSeconds, settings, summary, goals: goals(summary, c.archiveTimeoutSeconds),
+                        whereTimeGoes: whereTimeGoes(summary), slots,
+                    } }, null, 2) + "\n");
+                }
             }
         }
         const summary = summarize(slots, tools);
