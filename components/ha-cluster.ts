@@ -125,7 +125,8 @@ export class HaCluster extends pulumi.ComponentResource {
                 },
                 type: "Opaque",
                 stringData: walgSecretData(src),
-            }, { parent: this });
+            // The cluster's pods read it for as long as the resource has its clone section (the migration block stays).
+            }, { parent: this, protect });
             const t = jobTimeout(7);
             cutover = new k8s.batch.v1.Job(`${name}-cutover`, {
                 metadata: { name: generationNames.migrateJob(mig.generation), namespace: ns, labels: { ...migrateLabels } },

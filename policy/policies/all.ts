@@ -9,6 +9,12 @@ import { backupJobColocated } from "./backup-job-colocated";
 import { baseBackupDaily } from "./base-backup-daily";
 import { containerImagesPinned } from "./container-images-pinned";
 import { drReadOnlyKey } from "./dr-read-only-key";
+import { haArchiveTimeout } from "./ha-archive-timeout";
+import { haBackupRetention } from "./ha-backup-retention";
+import { haBackupsScheduled } from "./ha-backups-scheduled";
+import { haClientSideEncryption } from "./ha-client-side-encryption";
+import { haClusterProtected } from "./ha-cluster-protected";
+import { haDrillsPresent } from "./ha-drills-present";
 import { pitrDrillMonthly } from "./pitr-drill-monthly";
 import { podSecurityRestricted } from "./pod-security-restricted";
 import { postgresVolumeRetained } from "./postgres-volume-retained";
@@ -52,11 +58,18 @@ export const policies: Policies = [
     podSecurityRestricted,
     containerImagesPinned,
     backupJobColocated,
+    haBackupRetention,
+    haArchiveTimeout,
+    haBackupsScheduled,
+    haDrillsPresent,
+    haClientSideEncryption,
+    haClusterProtected,
 ];
 
 export {
     archiveStallDetection, archiveTimeout, backupBucketLifecycle, backupBucketPrivate, backupJobColocated, baseBackupDaily, containerImagesPinned,
-    drReadOnlyKey, pitrDrillMonthly, podSecurityRestricted, postgresVolumeRetained, restoreDrillWeekly, retentionDailyBackups,
+    drReadOnlyKey, haArchiveTimeout, haBackupRetention, haBackupsScheduled, haClientSideEncryption, haClusterProtected, haDrillsPresent,
+    pitrDrillMonthly, podSecurityRestricted, postgresVolumeRetained, restoreDrillWeekly, retentionDailyBackups,
     retentionJobScheduled, retentionPitrWindow, retentionWeeklyBackups, statefulResourcesProtected, walArchivingEnabled,
     walgClientSideEncryption, walgPinned, walgRetriesBounded,
 };

@@ -1,6 +1,7 @@
 // A base backup at least once a day: the backup CronJob exists next to the primary, fires at least
 // every maxBaseBackupIntervalHours, is not suspended, runs backup.sh and writes where WAL goes.
 import { stackPolicy } from "../lib/checks";
+import { operatorClusters } from "../lib/operator";
 import { StackView } from "../lib/stack";
 import { checkJobScriptAndPrefix, primaryPrefix } from "../lib/walg";
 import { checkSchedule, jobContainer } from "../lib/cronjobs";
@@ -31,6 +32,9 @@ export const baseBackupDaily = stackPolicy<BaseBackupConfig>({
         const maxSeconds = config.maxBaseBackupIntervalHours * 3600;
         const fix = `Fix: set ${stackKey(view, "schedules.backup")} in ${stackFile(view)} to fire at least every ${config.maxBaseBackupIntervalHours} hours, e.g. "0 2 * * *".`;
         const jobs = view.byRole("backup").filter((w) => w.res.type === "kubernetes:batch/v1:CronJob");
+        if (jobs.length === 0 && operatorClusters(view).length > 0) {
+            args.notApplicable("the database is the operator's cluster, whose base backups policy ha-backups-scheduled judges");
+        }
         if (jobs.length === 0) {
             checks.violation("The stack has no backup CronJob (label app.kubernetes.io/component=backup, or a container " +
                 "running backup.sh): without base backups, WAL alone cannot restore the database. " + fix);

@@ -142,6 +142,8 @@ describe("components/ha-cluster: the ha profile", function () {
         assert.equal(cr.options.retainOnDelete, true);
         const creds = findK8s(prod, "Secret", "ternent.ternent-postgres-ha.credentials.postgresql.acid.zalan.do", "backend");
         assert.equal(creds.options.protect, true);
+        // The cluster's pods read the clone Secret for as long as the migration block stays.
+        assert.equal(findK8s(prod, "Secret", "ternent-postgres-clone-g1", "backend").options.protect, true);
         assert.ok(creds.secretPaths.some((p) => p === "stringData" || p === "stringData.password"), `password not secret: ${creds.secretPaths.join(", ")}`);
         assert.equal(cluster(prod).spec.users.ternent.includes("superuser"), true);
     });
