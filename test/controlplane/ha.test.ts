@@ -18,7 +18,7 @@ const CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 /** Installs (or replaces) the CRD and waits until the server serves it. */
 async function installCrd(cp: ControlPlane, crd: Crd): Promise<void> {
     const name = "postgresqls.acid.zalan.do";
-    const body = { ...(crd as unknown as Any), apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name } };
+    const body: Any = { ...(crd as unknown as Any), apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name } };
     delete body.status;
     const r = await cp.request("PATCH", `${CRD_PATH}/${name}`, {
         body: JSON.stringify(body), contentType: "application/apply-patch+yaml", query: { fieldManager: "crd-installer", force: "true" },
