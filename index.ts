@@ -48,13 +48,13 @@ export = async () => {
         verifyArchiveCommand: ha && SPILO_ARCHIVE_COMMAND,
         archiveTimeoutSeconds: postgres.archiveTimeoutSeconds,
         verifyMaxArchiveAgeSeconds: config.derived.verifyMaxArchiveAgeSeconds,
-        verifyMaxReadyAgeSeconds: config.derived.verifyMaxReadyAgeSeconds,
+        verifyMaxReadyAgeSeconds: config.derived.verifyMaxReadyAgeSeconds, alerts: config.alerts,
     });
 
     const dr = new DisasterRecovery("dr", { context, storage: storage.access(dataGeneration, "dr") });
 
     new Drills("drills", {
-        context, dr, database, postgres, schedules, drills: config.drills,
+        context, dr, database, postgres, schedules, drills: config.drills, alerts: config.alerts,
         canaryIntervalSeconds: config.derived.canaryIntervalSeconds,
     });
 

@@ -1,15 +1,17 @@
-// Jobs of the primary's namespace: the daily base backup (on the primary's node, its PVC mounted),
+// Jobs of the primary's namespace: the daily base backup (over the replication protocol, or on the
+// primary's node with its PVC mounted: postgres.backupMode),
 // GFS retention (read-write key, no PVC), the canary writer the PITR drill measures against, and the
 // archiving health check. A job exists iff its schedule is set in the stack config.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES, SCRIPTS } from "../lib/contract";
-import type { RetentionConfig, Schedules } from "../config";
+import type { AlertsConfig, RetentionConfig, Schedules } from "../config";
+import { alertsSecret } from "./alerts";
 import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
 import {
-    backupPod, cronJobSpec, DatabaseRefs, JOB_RESOURCES, pgConnectionEnv, scriptPod, SMALL_RESOURCES, walgEnvFrom,
+    backupPod, cronJobSpec, DatabaseRefs, JOB_RESOURCES, pgConnectionEnv, scriptPod, SMALL_RESOURCES, walgEnvFrom, withAlerts,
 } from "./pod";
 
 export interface BackupsArgs {
@@ -29,6 +31,8 @@ export interface BackupsArgs {
     readonly verifyMaxReadyAgeSeconds: number;
     /** verify.sh: the archive_command the server must run (a Perl regex; absent: archive-command.sh, the single node's). */
     readonly verifyArchiveCommand?: string;
+    /** Where verify posts its verdict (nothing without a webhook). */
+    readonly alerts: AlertsConfig;
 }
 
 export class Backups extends pulumi.ComponentResource {
@@ -110,6 +114,23 @@ export class Backups extends pulumi.ComponentResource {
 
         if (args.schedules.verify) {
             const labels = labelsFor(stack, "verify");
+            const pod = scriptPod({
+                image,
+                script: SCRIPTS.verify,
+                containerName: "verify",
+                scriptsConfigMap: db.scriptsConfigMapName,
+                // verify.sh asks PostgreSQL (pg_stat_archiver, pg_ls_archive_statusdir()): no WAL-G, no
+                // bucket key, so no retry policy either.
+                env: {
+                    TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
+                    TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS: String(args.verifyMaxArchiveAgeSeconds),
+                    TERNENT_VERIFY_MAX_READY_AGE_SECONDS: String(args.verifyMaxReadyAgeSeconds),
+                    ...(args.verifyArchiveCommand ? { TERNENT_VERIFY_ARCHIVE_COMMAND: args.verifyArchiveCommand } : {}),
+                },
+                envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
+                resources: SMALL_RESOURCES,
+            });
+            const secret = args.alerts.webhookUrl && alertsSecret(`${name}-alerts-secret`, this, ns, stack, args.alerts.webhookUrl);
             jobs.verify = new k8s.batch.v1.CronJob(`${name}-verify`, {
                 metadata: { name: NAMES.verifyCronJob, namespace: ns, labels: { ...labels } },
                 spec: cronJobSpec(
@@ -117,22 +138,9 @@ export class Backups extends pulumi.ComponentResource {
                     // next one comes), and one that hangs is killed before it holds up more than one more.
                     { schedule: args.schedules.verify, startingDeadlineSeconds: 60, activeDeadlineSeconds: 110, backoffLimit: 0 },
                     labels,
-                    scriptPod({
-                        image,
-                        script: SCRIPTS.verify,
-                        containerName: "verify",
-                        scriptsConfigMap: db.scriptsConfigMapName,
-                        // verify.sh asks PostgreSQL (pg_stat_archiver, pg_ls_archive_statusdir()): no WAL-G, no
-                        // bucket key, so no retry policy either.
-                        env: {
-                            TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(args.archiveTimeoutSeconds),
-                            TERNENT_VERIFY_MAX_ARCHIVE_AGE_SECONDS: String(args.verifyMaxArchiveAgeSeconds),
-                            TERNENT_VERIFY_MAX_READY_AGE_SECONDS: String(args.verifyMaxReadyAgeSeconds),
-                    ...(args.verifyArchiveCommand ? { TERNENT_VERIFY_ARCHIVE_COMMAND: args.verifyArchiveCommand } : {}),
-                        },
-                        envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
-                        resources: SMALL_RESOURCES,
-                    }),
+                    secret ? withAlerts(pod, "verify", {
+                        image: walg.installerImage, secretName: secret.metadata.name, onSuccess: args.alerts.onSuccess, source: `${stack} ${ns}`,
+                    }) : pod,
                 ),
             }, childOpts(NAMES.verifyCronJob));
         }

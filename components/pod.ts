@@ -46,7 +46,10 @@ export function containerSecurityContext(): k8s.types.input.core.v1.SecurityCont
     };
 }
 
-export const VOLUMES = { scripts: "scripts", bin: "walg-bin", run: "run", tmp: "tmp", work: "work", conf: "conf" } as const;
+export const VOLUMES = {
+    scripts: "scripts", bin: "walg-bin", run: "run", tmp: "tmp", work: "work", conf: "conf",
+    walgSecret: "walg-secret", secrets: "secrets", shm: "shm", verdict: "verdict",
+} as const;
 
 /** The scripts ConfigMap, executable (0555). */
 export function scriptsVolume(configMap: pulumi.Input<string>): Volume {
@@ -55,6 +58,28 @@ export function scriptsVolume(configMap: pulumi.Input<string>): Volume {
 
 export function emptyDirVolume(name: string, sizeLimit?: string): Volume {
     return { name, emptyDir: sizeLimit ? { sizeLimit } : {} };
+}
+
+/** A memory-backed emptyDir (tmpfs; counts towards the container's memory limit). */
+export function memoryVolume(name: string, sizeLimit: string): Volume {
+    return { name, emptyDir: { medium: "Memory", sizeLimit } };
+}
+
+/**
+ * A generic ephemeral volume: a PVC of its own, created with the pod and deleted with it, so a drill's
+ * scratch lives on a block volume sized for it instead of the node's root disk (no eviction for disk
+ * pressure, no surprise on a node whose disk is smaller than the database).
+ */
+export function ephemeralVolume(name: string, size: string, storageClassName: string, labels: Labels): Volume {
+    return {
+        name,
+        ephemeral: {
+            volumeClaimTemplate: {
+                metadata: { labels: { ...labels } },
+                spec: { accessModes: ["ReadWriteOnce"], storageClassName, resources: { requests: { storage: size } } },
+            },
+        },
+    };
 }
 
 /** Environment every container of the project gets. */
@@ -89,10 +114,23 @@ export function walgEnvFrom(secret: pulumi.Input<string>, configMap: pulumi.Inpu
 
 export const SMALL_RESOURCES: Resources = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
 export const JOB_RESOURCES: Resources = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
-export const RESTORE_RESOURCES: Resources = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+/**
+ * Restore Job and drills. The node disk they use (emptyDirs: /tmp, WAL-G, the restore Job's 1Gi log and
+ * socket directory) is requested, so the scheduler places them where it fits and the kubelet does not
+ * evict them first; the drills' restored data directory is on a volume of its own (ephemeralVolume).
+ */
+export const RESTORE_RESOURCES: Resources = {
+    requests: { "cpu": "250m", "memory": "512Mi", "ephemeral-storage": "2Gi" },
+    limits: { "cpu": "1", "memory": "1Gi", "ephemeral-storage": "3Gi" },
+};
+
+/** Resources of the installer init container; the database's pod uses GUARANTEED_INIT (requests = limits). */
+const INSTALLER_RESOURCES: Resources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+/** Init containers of the database's pod: requests = limits, or the pod loses Guaranteed QoS. */
+export const GUARANTEED_INIT: Resources = { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
 
 /** Init container that installs the pinned WAL-G into /ternent/bin, verifying its sha256 (fails closed). */
-export function walgInitContainer(walg: WalgConfig): Container {
+export function walgInitContainer(walg: WalgConfig, resources: Resources = INSTALLER_RESOURCES): Container {
     return {
         name: "walg-install",
         image: walg.installerImage,
@@ -107,8 +145,85 @@ export function walgInitContainer(walg: WalgConfig): Container {
             { name: VOLUMES.bin, mountPath: PATHS.bin },
             { name: VOLUMES.tmp, mountPath: PATHS.tmp },
         ],
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        resources,
         securityContext: containerSecurityContext(),
+    };
+}
+
+/**
+ * Init container of the database's pod that turns the mounted WAL-G Secret into the one 0400 file only
+ * archive_command/restore_command read (scripts/walg-secret.sh): the postgres container never gets the
+ * Spaces key pair or the libsodium key in its environment, nor the Secret volume.
+ */
+export function walgSecretInitContainer(image: string): Container {
+    return {
+        name: "walg-secret",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        command: [`${PATHS.scripts}/${SCRIPTS.walgSecret}`],
+        env: [...baseEnv(), ...literalEnv({ TERNENT_WALG_SECRET_DIR: PATHS.walgSecretDir, TERNENT_WALG_ENV_FILE: PATHS.walgEnvFile })],
+        volumeMounts: [
+            { name: VOLUMES.scripts, mountPath: PATHS.scripts, readOnly: true },
+            { name: VOLUMES.walgSecret, mountPath: PATHS.walgSecretDir, readOnly: true },
+            { name: VOLUMES.secrets, mountPath: PATHS.secretsDir },
+        ],
+        resources: GUARANTEED_INIT,
+        securityContext: containerSecurityContext(),
+    };
+}
+
+/** Where a job's verdict goes: the alert webhook (Secret NAMES.alertsSecret) and whether passing runs are posted. */
+export interface AlertSettings {
+    /** Image with sh + curl (walg.installerImage). */
+    readonly image: string;
+    /** Secret in the pod's namespace holding TERNENT_ALERT_WEBHOOK_URL. */
+    readonly secretName: pulumi.Input<string>;
+    readonly onSuccess: boolean;
+    /** Stack and namespace, named in the message. */
+    readonly source: pulumi.Input<string>;
+}
+
+/**
+ * The pod of a job with alerting: the job's container runs its script through verdict.sh (which keeps
+ * the verdict and exit code, changing neither), and a native sidecar (an init container with
+ * restartPolicy Always, first so it also sees a failed init container) runs alert.sh, which posts the
+ * verdict once the job's container ended. The kubelet ignores a sidecar's exit code, so alerting cannot
+ * change the Job's result.
+ */
+export function withAlerts(pod: PodSpec, job: string, alerts: AlertSettings): PodSpec {
+    const containers = (pod.containers as Container[]).map((c, i) => (i !== 0 ? c : {
+        ...c,
+        command: [`${PATHS.scripts}/${SCRIPTS.verdict}`, ...(c.command as string[])],
+        env: [...(c.env as EnvVar[] ?? []), { name: "TERNENT_VERDICT_DIR", value: PATHS.verdict }],
+        volumeMounts: [...(c.volumeMounts as VolumeMount[] ?? []), { name: VOLUMES.verdict, mountPath: PATHS.verdict }],
+    }));
+    const sidecar: Container = {
+        name: "alert",
+        image: alerts.image,
+        imagePullPolicy: "IfNotPresent",
+        restartPolicy: "Always",
+        command: [`${PATHS.scripts}/${SCRIPTS.alert}`],
+        env: [
+            ...literalEnv({
+                TERNENT_VERDICT_DIR: PATHS.verdict,
+                TERNENT_ALERT_JOB: job,
+                TERNENT_ALERT_SOURCE: alerts.source,
+                TERNENT_ALERT_ON_SUCCESS: String(alerts.onSuccess),
+            }),
+            { name: "TERNENT_ALERT_WEBHOOK_URL", valueFrom: { secretKeyRef: { name: alerts.secretName, key: "TERNENT_ALERT_WEBHOOK_URL" } } },
+        ],
+        volumeMounts: [
+            { name: VOLUMES.scripts, mountPath: PATHS.scripts, readOnly: true },
+            { name: VOLUMES.verdict, mountPath: PATHS.verdict },
+        ],
+        resources: SMALL_RESOURCES,
+        securityContext: containerSecurityContext(),
+    };
+    return {
+        ...pod,
+        initContainers: [sidecar, ...(pod.initContainers as Container[] ?? [])],
+        containers,
+        volumes: [...(pod.volumes as Volume[] ?? []), emptyDirVolume(VOLUMES.verdict, "16Mi")],
     };
 }
 
@@ -251,12 +366,30 @@ export interface DatabaseRefs {
     readonly dataClaimName: pulumi.Output<string>;
     /** Labels selecting the Postgres pod. */
     readonly selectorLabels: Readonly<Record<string, string>>;
+    /** How base backups read the database (postgres.backupMode). */
+    readonly backupMode: "remote" | "local";
     /** The StatefulSet and the objects it reads: jobs are created after them. */
     readonly ready: readonly pulumi.Resource[];
 }
 
-/** The pod of a base backup: mounts the primary's PVC (read-only) on the primary's node. */
+/**
+ * The pod of a base backup. remote (default): WAL-G streams it over the replication protocol from the
+ * Service, no volume, any node (a drained database pod never waits for a backup to release its
+ * ReadWriteOnce volume). local: mounts the primary's PVC read-only on the primary's node.
+ */
 export function backupPod(image: string, walg: WalgConfig, db: DatabaseRefs): PodSpec {
+    if (db.backupMode === "remote") {
+        return scriptPod({
+            image,
+            script: SCRIPTS.backup,
+            containerName: "backup",
+            scriptsConfigMap: db.scriptsConfigMapName,
+            walg,
+            envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
+            envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
+            resources: JOB_RESOURCES,
+        });
+    }
     const data = dataVolume("data", db.dataClaimName);
     return scriptPod({
         image,

@@ -12,10 +12,31 @@ import type { PostgresConfig } from "../config";
 import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
 import {
-    baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, hardenedPod, literalEnv, podConfigMaps, scriptsVolume, VOLUMES,
-    walgEnvFrom, walgInitContainer,
+    baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, GUARANTEED_INIT, hardenedPod, literalEnv, memoryVolume, pgConnectionEnv,
+    podConfigMaps, scriptPod, scriptsVolume, SMALL_RESOURCES, VOLUMES, walgInitContainer, walgSecretInitContainer,
 } from "./pod";
 import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./walg";
+
+/**
+ * pg_hba.conf of the primary (hba_file in postgresql.conf): what the image's initdb writes (trust on the
+ * pod's own socket and loopback, SCRAM passwords from anywhere else) plus, for base backups over the
+ * replication protocol, replication connections of the superuser with its password.
+ */
+export function renderPgHba(pg: PostgresConfig): string {
+    return [
+        "# Rendered by the ternent-postgres Pulumi program (components/postgres.ts).",
+        "# TYPE  DATABASE     USER  ADDRESS       METHOD",
+        "local   all          all                 trust",
+        "host    all          all   127.0.0.1/32  trust",
+        "host    all          all   ::1/128       trust",
+        "local   replication  all                 trust",
+        "host    replication  all   127.0.0.1/32  trust",
+        "host    replication  all   ::1/128       trust",
+        ...(pg.backupMode === "remote" ? [`host    replication  ${pg.user}  all  scram-sha-256`] : []),
+        "host    all          all   all           scram-sha-256",
+        "",
+    ].join("\n");
+}
 
 /** postgresql.conf of the primary (docs/architecture.md): archiving through WAL-G plus a cheap profile. */
 export function renderPostgresqlConf(pg: PostgresConfig): string {
@@ -23,6 +44,7 @@ export function renderPostgresqlConf(pg: PostgresConfig): string {
         ["listen_addresses", quotePgConf("*")],
         ["port", "5432"],
         ["unix_socket_directories", quotePgConf(PATHS.socketDir)],
+        ["hba_file", quotePgConf(PATHS.hbaFile)],
         ["max_connections", "50"],
         ["password_encryption", quotePgConf("scram-sha-256")],
         ["shared_buffers", quotePgConf("128MB")],
@@ -86,8 +108,11 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
     readonly walgConfigMapName: string;
     readonly dataClaimName: pulumi.Output<string>;
     readonly selectorLabels: Readonly<Record<string, string>>;
+    readonly backupMode: "remote" | "local";
     readonly ready: readonly pulumi.Resource[];
     readonly statefulSet: k8s.apps.v1.StatefulSet;
+    /** Secret with the API's credentials (its own role, not the superuser). */
+    readonly appSecretName: string;
     /** Secrets and ConfigMaps the jobs read. */
     readonly configObjects: readonly pulumi.Resource[];
     /** The database password (secret). */
@@ -110,6 +135,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
         this.scriptsConfigMapName = NAMES.scriptsConfigMap;
         this.walgConfigMapName = NAMES.walgConfigMap;
         this.selectorLabels = pg.selectorLabels;
+        this.backupMode = pg.backupMode;
+        this.appSecretName = NAMES.appSecret;
 
         if (args.password) {
             this.password = args.password;
@@ -138,14 +165,30 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
             dependsOn: [...args.waitFor],
         });
 
+        // The API's own role (scripts/app-role.sh creates it): LOGIN, no superuser, owns the database.
+        const appPassword = new random.RandomPassword(`${name}-app-password`, { length: 32, special: false }, { parent: this, protect });
+        const appSecret = new k8s.core.v1.Secret(`${name}-app-credentials`, {
+            metadata: meta(NAMES.appSecret),
+            type: "Opaque",
+            stringData: {
+                POSTGRES_USER: pg.appUser,
+                POSTGRES_PASSWORD: pulumi.secret(appPassword.result),
+                POSTGRES_DB: pg.database,
+                POSTGRES_HOST: this.serviceHost,
+                POSTGRES_PORT: "5432",
+                DATABASE_URL: pulumi.secret(pulumi.interpolate`postgres://${pg.appUser}:${appPassword.result}@${this.serviceHost}:5432/${pg.database}`),
+            },
+        }, { parent: this, protect });
+
         const conf = renderPostgresqlConf(pg);
+        const hba = renderPgHba(pg);
         const confMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
             metadata: meta(NAMES.postgres),
-            data: { "postgresql.conf": conf },
+            data: { "postgresql.conf": conf, "pg_hba.conf": hba },
         }, { parent: this, ...adopt(NAMES.postgres) });
 
         const [scriptsMap, walgMap] = podConfigMaps(name, this, meta, scripts, walg);
-        this.configObjects = [credentials, backupSecret, confMap, scriptsMap, walgMap];
+        this.configObjects = [credentials, backupSecret, appSecret, confMap, scriptsMap, walgMap];
 
         new k8s.core.v1.Service(`${name}-service`, {
             metadata: meta(NAMES.postgres),
@@ -155,6 +198,28 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                 ports: [{ name: "postgres", port: 5432, targetPort: "postgres", protocol: "TCP" }],
             },
         }, { parent: this, ...adopt(NAMES.postgres) });
+
+        // The StatefulSet's governing Service: headless, so the pod's DNS name resolves. A bundle adopted
+        // with serviceName ternent-postgres (immutable) keeps its ClusterIP Service as governing service.
+        if (pg.serviceName !== NAMES.postgres) {
+            new k8s.core.v1.Service(`${name}-headless-service`, {
+                metadata: meta(pg.serviceName),
+                spec: {
+                    clusterIP: "None",
+                    selector: { ...pg.selectorLabels },
+                    ports: [{ name: "postgres", port: 5432, targetPort: "postgres", protocol: "TCP" }],
+                },
+            }, { parent: this });
+        }
+
+        // Optional: a priority above the cluster's default, so the scheduler preempts others for the database.
+        const priorityClass = pg.priority === undefined ? undefined : new k8s.scheduling.v1.PriorityClass(`${name}-priority`, {
+            metadata: { name: `${NAMES.postgres}-${stack}`, labels: { ...labels } },
+            value: pg.priority,
+            globalDefault: false,
+            preemptionPolicy: "PreemptLowerPriority",
+            description: `ternent-postgres database of stack ${stack}`,
+        }, { parent: this });
 
         // Generation 0 lives on the claim template's PVC; generation N on its own PVC, mounted under a
         // different volume name so the template's PVC stays bound and untouched for rollback.
@@ -182,11 +247,13 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                 template: {
                     metadata: {
                         labels: podLabels,
-                        annotations: { [ANNOTATIONS.configHash]: crypto.createHash("sha256").update(conf).digest("hex") },
+                        annotations: { [ANNOTATIONS.configHash]: crypto.createHash("sha256").update(conf).update(hba).digest("hex") },
                     },
                     spec: hardenedPod({
                         terminationGracePeriodSeconds: 120,
-                        initContainers: [walgInitContainer(walg)],
+                        priorityClassName: priorityClass?.metadata.name,
+                        // Requests = limits in every container, init containers included: Guaranteed QoS.
+                        initContainers: [walgInitContainer(walg, GUARANTEED_INIT), walgSecretInitContainer(image)],
                         containers: [{
                             name: "postgres",
                             image,
@@ -194,8 +261,10 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                             command: ["docker-entrypoint.sh"],
                             args: ["postgres", "-c", `config_file=${PATHS.confFile}`],
                             ports: [{ name: "postgres", containerPort: 5432, protocol: "TCP" }],
-                            env: [...baseEnv(), ...literalEnv({ PGDATA: PATHS.pgdata })],
-                            envFrom: [{ secretRef: { name: NAMES.postgres } }, ...walgEnvFrom(NAMES.backupSecret, NAMES.walgConfigMap)],
+                            // No WAL-G Secret here: archive_command and restore_command read the keys from
+                            // the file the init container walg-secret wrote (never the postmaster's env).
+                            env: [...baseEnv(), ...literalEnv({ PGDATA: PATHS.pgdata, TERNENT_WALG_ENV_FILE: PATHS.walgEnvFile })],
+                            envFrom: [{ secretRef: { name: NAMES.postgres } }, { configMapRef: { name: NAMES.walgConfigMap } }],
                             volumeMounts: [
                                 { name: dataVolumeName, mountPath: PATHS.dataMount },
                                 { name: VOLUMES.conf, mountPath: PATHS.conf, readOnly: true },
@@ -203,6 +272,8 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                                 { name: VOLUMES.bin, mountPath: PATHS.bin, readOnly: true },
                                 { name: VOLUMES.run, mountPath: PATHS.socketDir },
                                 { name: VOLUMES.tmp, mountPath: PATHS.tmp },
+                                { name: VOLUMES.secrets, mountPath: PATHS.secretsDir, readOnly: true },
+                                { name: VOLUMES.shm, mountPath: PATHS.shm },
                             ],
                             resources: {
                                 requests: { ...pg.resources.requests },
@@ -221,6 +292,10 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                             emptyDirVolume(VOLUMES.bin, "256Mi"),
                             emptyDirVolume(VOLUMES.run),
                             emptyDirVolume(VOLUMES.tmp, "1Gi"),
+                            { name: VOLUMES.walgSecret, secret: { secretName: NAMES.backupSecret, defaultMode: 0o400 } },
+                            memoryVolume(VOLUMES.secrets, "1Mi"),
+                            // dynamic_shared_memory_type = posix: parallel queries need more than the runtime's 64 MiB.
+                            memoryVolume(VOLUMES.shm, pg.shmSize),
                         ],
                     }),
                 },
@@ -254,7 +329,7 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                         {
                             podSelector: {
                                 matchLabels: { [LABELS.partOf]: "ternent-postgres", [LABELS.instance]: stack },
-                                matchExpressions: [{ key: LABELS.component, operator: "In", values: ["backup", "canary", "verify", "migrate"] }],
+                                matchExpressions: [{ key: LABELS.component, operator: "In", values: ["backup", "canary", "verify", "migrate", "app-role"] }],
                             },
                         },
                     ],
@@ -262,6 +337,33 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                 }],
             },
         }, { parent: this, ...adopt(NAMES.postgres) });
+
+        // The API's role, created or updated by the superuser once the database runs (idempotent, also on
+        // an adopted database; `pulumi up --replace` on this Job after rotating the password).
+        const appRoleLabels = labelsFor(stack, "app-role");
+        new k8s.batch.v1.Job(`${name}-app-role`, {
+            metadata: { name: NAMES.appRoleJob, namespace: ns, labels: { ...appRoleLabels } },
+            spec: {
+                backoffLimit: 3,
+                activeDeadlineSeconds: 1800,
+                template: {
+                    metadata: { labels: { ...appRoleLabels } },
+                    spec: scriptPod({
+                        image,
+                        script: SCRIPTS.appRole,
+                        containerName: "app-role",
+                        scriptsConfigMap: NAMES.scriptsConfigMap,
+                        env: { TERNENT_APP_USER: pg.appUser, TERNENT_APP_DATABASE: pg.database },
+                        envRefs: [
+                            ...pgConnectionEnv(this.serviceHost, NAMES.postgres),
+                            { name: "TERNENT_APP_PASSWORD", valueFrom: { secretKeyRef: { name: NAMES.appSecret, key: "POSTGRES_PASSWORD" } } },
+                        ],
+                        resources: SMALL_RESOURCES,
+                        tmpSize: "16Mi",
+                    }),
+                },
+            },
+        }, { parent: this, dependsOn: [...this.configObjects, this.statefulSet] });
 
         this.ready = [...this.configObjects, this.statefulSet];
 

@@ -7,18 +7,35 @@ import type { Schedules } from "./sections/schedules";
 import type { KeyPermission } from "./sections/spaces";
 
 export const DEFAULTS = {
+    // The bundle's namespaces, for the stack named prod only: any other stack gets its own
+    // (backend-<stack>, backend-<stack>-dr), so two stacks on one cluster never share an object
+    // (config/sections/namespaces.ts).
     namespaces: { primary: "backend", dr: "backend-dr" },
+    namespacesStack: "prod",
     postgres: {
         image: "postgres:15.18-bookworm",
-        storageClass: "do-block-storage",
+        // DOKS's class whose volumes survive their claim (reclaimPolicy Retain): deleting the PVC must not
+        // delete the database. do-block-storage (Delete) only where the policy pack allows it (not prod).
+        storageClass: "do-block-storage-retain",
         storageSize: "10Gi",
         volumeClaimTemplate: "data",
-        serviceName: "ternent-postgres",
+        // A headless Service of its own (pod DNS names resolve); the ClusterIP Service ternent-postgres the
+        // API uses stays. An adopted bundle keeps its value (immutable): ternent-postgres.
+        serviceName: "ternent-postgres-headless",
         database: "ternent",
         user: "ternent",
+        // The API's own role (least privilege, Secret ternent-postgres-app); the superuser is for this
+        // project's jobs only.
+        appUser: "ternent_app",
         archiveTimeoutSeconds: 60,
-        // Cheap profile: the Postgres container requests at most 250m CPU and 512Mi memory.
-        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        // Guaranteed QoS (requests = limits: the last pod the kubelet evicts) and still cheap: half a core
+        // (the cheap profile's queries are short; a CPU limit only throttles) and 1Gi, the old limit
+        // (shared_buffers 128MB + 50 connections x work_mem 4MB + maintenance 64MB + /dev/shm fit).
+        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "500m", memory: "1Gi" } },
+        // /dev/shm for dynamic_shared_memory_type posix (a memory emptyDir; counts towards the limit).
+        shmSize: "256Mi",
+        // Base backups over the replication protocol (no PVC mount, any node): see README "Backups".
+        backupMode: "remote" as "remote" | "local",
         selectorLabels: { "app.kubernetes.io/name": "ternent-postgres", "app.kubernetes.io/component": "database" },
     },
     walg: {
@@ -43,14 +60,18 @@ export const DEFAULTS = {
         backup: "0 2 * * *",
         retention: "30 3 * * *",
         restoreDrill: "0 5 * * *",
-        pitrDrill: "0 6 1 * *",
+        // After the restore drill's window (05:00 + 10 min start + 120 min run): drills never overlap.
+        pitrDrill: "0 8 1 * *",
         canary: "*/5 * * * *",
         // Every minute: a stalled archiver is reported within ready-age limit (archive_timeout) + 60 s.
         verify: "* * * * *",
     } as Required<Schedules>,
     retention: { daily: 7, weekly: 4, pitrDays: 7, weeklyDay: "sunday" as Weekday, dryRun: false },
     network: { apiPodSelector: { app: "ternent-api" } },
-    drills: { smokeSql: "", pitrTarget: "random" },
+    // Drill scratch: a generic ephemeral volume of storageSize x scratchFactor (the restored data directory
+    // plus the WAL replayed into it), never the node's root disk.
+    drills: { smokeSql: "", pitrTarget: "random", scratchFactor: 1.5, scratchStorageClass: "do-block-storage", maxMinutes: 120 },
+    alerts: { onSuccess: false },
     profile: "single" as "single" | "ha",
     // The ha profile (docs/ha.md): two pods (a leader and a replica on another node), asynchronous
     // replication, the operator's Helm chart's namespace, and the Spilo image the pinned operator defaults to.

@@ -12,8 +12,8 @@ export { POLICY_MINIMUMS, POLICY_NAMES } from "./policy";
 export { type DerivedValues, type StackConfig } from "./schema";
 export { singleNodeVolumes } from "./sections";
 export {
-    JOBS, KEY_PERMISSIONS,
-    type DrillsConfig, type ExistingCredentials, type JobName, type KeyPermission, type NamespacesConfig, type NetworkConfig,
+    defaultNamespaces, JOBS, KEY_PERMISSIONS,
+    type AlertsConfig, type DrillsConfig, type ExistingCredentials, type JobName, type KeyPermission, type NamespacesConfig, type NetworkConfig,
     type HaConfig, type MigrationConfig, type PostgresConfig, type Profile, type RecoveryConfig, type ResourceList, type RetentionConfig, type RollbackConfig, type Schedules,
     type SpacesConfig, type WalgConfig, type WalgRetries,
 } from "./sections";

@@ -3,6 +3,7 @@
 // reader in sections/.
 
 import * as pulumi from "@pulumi/pulumi";
+import type { AlertsConfig } from "./sections/alerts";
 import type { DrillsConfig } from "./sections/drills";
 import type { NamespacesConfig } from "./sections/namespaces";
 import type { NetworkConfig } from "./sections/network";
@@ -19,7 +20,7 @@ import type { WalgConfig } from "./sections/walg";
 
 /** Keys whose value is an object (the language host passes it JSON-encoded). */
 export const STRUCTURED_KEYS = [
-    "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery", "rollback", "ha", "migration",
+    "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "recovery", "rollback", "ha", "migration", "alerts",
 ] as const;
 
 /** Keys holding credentials: must be set with `pulumi config set --secret`. */
@@ -31,7 +32,7 @@ export type SecretKey = typeof SECRET_KEYS[number];
 
 /** Every key the program reads; any other `ternent-postgres:` key is a problem (a typo). */
 export const TOP_LEVEL_KEYS = [
-    "protect", "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "adopt",
+    "protect", "namespaces", "postgres", "walg", "spaces", "schedules", "retention", "network", "drills", "alerts", "adopt",
     "dataGeneration", "recovery", "rollback", "profile", "ha", "migration", ...SECRET_KEYS,
 ] as const;
 
@@ -64,6 +65,7 @@ export interface StackConfig {
     readonly retention: RetentionConfig;
     readonly network: NetworkConfig;
     readonly drills: DrillsConfig;
+    readonly alerts: AlertsConfig;
     readonly dataGeneration: number;
     /**
      * Highest generation this stack ever ran: PVCs 1..dataGenerationMax stay declared and prefixes up to

@@ -12,7 +12,7 @@ import { deriveValues } from "./derived";
 import { Reader } from "./reader";
 import { deepFreeze, STRUCTURED_KEYS, StackConfig, TOP_LEVEL_KEYS } from "./schema";
 import {
-    checkAdoption, checkProviderFlags, readDrills, readNamespaces, readNetwork, readPostgres, readRecovery, readRetention,
+    checkAdoption, checkProviderFlags, readAlerts, readDrills, readNamespaces, readNetwork, readPostgres, readRecovery, readRetention,
     checkProfile, readHa, readMigration, readProfile, readRollback, readSchedules, readSecrets, readSpaces, readWalg,
 } from "./sections";
 import { policyWarnings } from "./warnings";
@@ -66,14 +66,15 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
 
     const protect = r.bool("protect", raw("protect"), false);
     const adopt = r.bool("adopt", raw("adopt"), false);
-    const namespaces = readNamespaces(r, raw("namespaces"));
+    const namespaces = readNamespaces(r, raw("namespaces"), input.stack);
     const postgres = readPostgres(r, raw("postgres"));
     const walg = readWalg(r, raw("walg"));
     const spaces = readSpaces(r, raw("spaces"), input.stack);
     const schedules = readSchedules(r, raw("schedules"));
     const retention = readRetention(r, raw("retention"));
     const network = readNetwork(r, raw("network"));
-    const drills = readDrills(r, raw("drills"));
+    const drills = readDrills(r, raw("drills"), schedules, input.now);
+    const alerts = readAlerts(r, raw("alerts"), input.secretKeys.includes("alerts"));
     const dataGeneration = r.integer("dataGeneration", raw("dataGeneration"), 0, 0, 1000);
     const { existing, postgresPassword } = readSecrets(r, input.values, input.secretKeys, spaces.useExisting);
     checkAdoption(r, adopt, input.values.postgresPassword, raw("spaces"));
@@ -103,6 +104,7 @@ export function validateStackConfig(input: RawStackConfig): ValidatedConfig {
         retention,
         network,
         drills,
+        alerts,
         dataGeneration,
         dataGenerationMax: Math.max(dataGeneration, rollback?.fromGeneration ?? 0),
         recovery,

@@ -46,7 +46,7 @@ export interface LabOptions {
      * Give the primary its WAL-G storage settings as the StatefulSet does: the Secret's keys (WALG_SECRET_KEYS)
      * as one file per key (like a Secret volume: root-owned, group postgres, 0440), turned by walg-secret.sh
      * into TERNENT_WALG_ENV_FILE (0400, owned by postgres), and left out of the postmaster's environment.
-     * Default false: the postmaster gets them in its environment (the pods before issue 16).
+     * Default true, as the pods run; false: the postmaster gets them in its environment (older pods).
      */
     walgSecretFile?: boolean;
 }
@@ -158,7 +158,7 @@ export class Lab {
         const pgdata = path.join(this.root, "pgdata");
         this.pgPort = await freePort();
         let postmasterEnv = this.env("rw");
-        if (this.opts.walgSecretFile) {
+        if (this.opts.walgSecretFile !== false) {
             const envFile = await this.writeWalgSecretFile();
             postmasterEnv = Object.fromEntries(Object.entries(postmasterEnv).filter(([k]) => !WALG_SECRET_KEYS.includes(k)));
             postmasterEnv.TERNENT_WALG_ENV_FILE = envFile;
@@ -168,7 +168,9 @@ export class Lab {
             socketDir: path.join(this.root, "sock"),
             port: this.pgPort,
             configFile: this.confFile,
-            settings: { archive_timeout: String(this.archiveTimeoutSeconds), ...this.opts.settings },
+            // The rendered hba_file is the pod's (trust on loopback: only the pod's own containers reach it);
+            // here loopback stands for the network, so the lab keeps initdb's (SCRAM on 127.0.0.1).
+            settings: { archive_timeout: String(this.archiveTimeoutSeconds), hba_file: path.join(pgdata, "pg_hba.conf"), ...this.opts.settings },
             env: postmasterEnv,
             user: this.osUser,
             logFile: path.join(this.root, "log", "postgres.log"),

@@ -22,7 +22,18 @@ export const NAMES = {
     haNetworkPolicy: "ternent-postgres-ha",
     /** ha profile, during a migration: Service reaching the single node's pod (the cut-over's way in). */
     singleService: "ternent-postgres-single",
+    /** Secret with the API's own credentials (least-privilege role; POSTGRES_USER/…/DATABASE_URL). */
+    appSecret: "ternent-postgres-app",
+    /** Job creating/updating the API's role (scripts/app-role.sh). */
+    appRoleJob: "ternent-postgres-app-role",
+    /** Headless Service of the StatefulSet (postgres.serviceName's default). */
+    headlessService: "ternent-postgres-headless",
+    /** Secret with the alert webhook URL (both namespaces; only with alerts.webhookUrl). */
+    alertsSecret: "ternent-postgres-alerts",
 } as const;
+
+/** Seconds a drill may start late (the drill CronJobs' startingDeadlineSeconds); part of a drill's window. */
+export const DRILL_STARTING_DEADLINE_SECONDS = 600;
 
 /** Names that carry a data generation number. */
 export const generationNames = {
@@ -48,11 +59,20 @@ export const PATHS = {
     bin: "/ternent/bin",
     conf: "/ternent/conf",
     confFile: "/ternent/conf/postgresql.conf",
+    hbaFile: "/ternent/conf/pg_hba.conf",
     work: "/ternent/work",
     dataMount: "/var/lib/postgresql/data",
     pgdata: "/var/lib/postgresql/data/pgdata",
     socketDir: "/var/run/postgresql",
     tmp: "/tmp",
+    /** The mounted WAL-G Secret, in the primary's init container walg-secret only. */
+    walgSecretDir: "/ternent/walg-secret",
+    /** The env file walg-secret.sh writes (memory emptyDir, 0400, owned by 999): archive/restore_command read it. */
+    walgEnvFile: "/ternent/secrets/walg.env",
+    secretsDir: "/ternent/secrets",
+    /** Where verdict.sh keeps a job's verdict for the alert sidecar. */
+    verdict: "/ternent/verdict",
+    shm: "/dev/shm",
 } as const;
 
 /** The script each workload runs (file names in scripts/, i.e. keys of the scripts ConfigMap). */
@@ -69,6 +89,10 @@ export const SCRIPTS = {
     pitrDrill: "pitr-drill.sh",
     migrateCutover: "migrate-cutover.sh",
     migrateVerify: "migrate-verify.sh",
+    walgSecret: "walg-secret.sh",
+    appRole: "app-role.sh",
+    verdict: "verdict.sh",
+    alert: "alert.sh",
 } as const;
 
 /** Label keys (app.kubernetes.io/*) and the values this project sets. */
@@ -83,7 +107,7 @@ export const LABELS = {
 } as const;
 
 export const COMPONENTS = [
-    "database", "backup", "retention", "canary", "verify", "restore-drill", "pitr-drill", "restore", "dr", "migrate",
+    "database", "backup", "retention", "canary", "verify", "restore-drill", "pitr-drill", "restore", "dr", "migrate", "app-role", "alerts",
 ] as const;
 export type Component = typeof COMPONENTS[number];
 

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { DEFAULTS } from "../config";
 import { runProgram, flattenStackConfig } from "../tools/harness";
-import { byType, findAllK8s, findK8s, K8S_FLAGS, k8sObjects, metaOf, NOW, runWith, stackRun } from "./components/helpers";
+import { BUNDLE_NAMESPACES, byType, findAllK8s, findK8s, K8S_FLAGS, k8sObjects, metaOf, NOW, runWith, stackRun } from "./components/helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = Record<string, any>;
@@ -101,7 +101,7 @@ describe("index.ts (the whole program)", () => {
         });
 
         it("keeps the bundle's database password and archives encrypted under the new prefix", async () => {
-            const flat = flattenStackConfig({ ...K8S_FLAGS, ...ADOPT_CONFIG });
+            const flat = flattenStackConfig({ ...K8S_FLAGS, ...BUNDLE_NAMESPACES, ...ADOPT_CONFIG });
             const run = await runProgram({ stack: "dev", now: NOW, ...flat });
             assert.equal(byType(run, "random:index/randomPassword:RandomPassword").filter((p) => p.name === "postgres-password").length, 0);
             const creds = findK8s(run, "Secret", "ternent-postgres", "backend").inputs.stringData as Any;

@@ -107,12 +107,20 @@ describe("recovery (data generations, restore Job, API patches)", () => {
         assert.ok(dependsOn(run, secret, job), "a backup pod starting during the restore must still see the old prefix");
     });
 
-    it("takes the first base backup of the new generation after the StatefulSet, on its PVC", async () => {
+    it("takes the first base backup of the new generation after the StatefulSet, over the replication protocol", async () => {
         const run = await runWith(RECOVER_G1);
         const job = findK8s(run, "Job", "ternent-postgres-backup-g1", NS);
         assert.ok(dependsOn(run, job, findK8s(run, "StatefulSet", "ternent-postgres", NS)));
         const pod = podSpecOf(job) as Any;
         assert.deepEqual(pod.containers[0].command, ["/ternent/scripts/backup.sh"]);
+        assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), "no volume: streamed from the server");
+        assert.equal((findK8s(run, "Secret", "ternent-postgres-backup", NS).inputs.stringData as Any).TERNENT_DATA_GENERATION, "1");
+    });
+
+    it("with postgres.backupMode local, takes the first base backup of the new generation on its PVC", async () => {
+        const run = await runWith({ ...RECOVER_G1, postgres: { backupMode: "local" } });
+        const job = findK8s(run, "Job", "ternent-postgres-backup-g1", NS);
+        const pod = podSpecOf(job) as Any;
         assert.equal((pod.volumes as Any[]).find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim.claimName, "ternent-postgres-data-g1");
         assert.equal(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey, "kubernetes.io/hostname");
         const backupCron = podSpecOf(findK8s(run, "CronJob", "ternent-postgres-backup", NS)) as Any;
@@ -174,7 +182,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     it("undoes nothing when the recovery block is removed: PVC, mount and prefix stay, only the Job and patches go", async () => {
         const run = await runWith({ dataGeneration: 1 }, { previousOutputs: { dataGeneration: 1, recovery: { generation: 1, target: "latest" } } });
         findK8s(run, "PersistentVolumeClaim", "ternent-postgres-data-g1", NS);
-        assert.deepEqual(findAllK8s(run, "Job"), []);
+        assert.deepEqual(findAllK8s(run, "Job").map((j) => metaOf(j).name), ["ternent-postgres-app-role"], "only the app role's Job");
         assert.deepEqual(findAllK8s(run, "DeploymentPatch"), []);
         const spec = findK8s(run, "StatefulSet", "ternent-postgres", NS).inputs.spec as Any;
         assert.ok((spec.template.spec.volumes as Any[]).some((v) => v.persistentVolumeClaim?.claimName === "ternent-postgres-data-g1"));

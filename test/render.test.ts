@@ -91,6 +91,7 @@ describe("tools/render", () => {
                 "_cluster.Namespace.backend-dr.yaml", "backend.Secret.ternent-postgres-backup.yaml", "backend-dr.Secret.ternent-postgres-backup.yaml",
                 "backend-dr.CronJob.ternent-postgres-restore-drill.yaml", "backend-dr.CronJob.ternent-postgres-pitr-drill.yaml",
                 "backend.NetworkPolicy.ternent-postgres.yaml", "resources.json", "outputs.json",
+                "backend.Secret.ternent-postgres-app.yaml", "backend.Job.ternent-postgres-app-role.yaml", "backend.Service.ternent-postgres-headless.yaml",
             ]) {
                 assert.ok(files.has(f), `${f} missing`);
             }
@@ -103,7 +104,7 @@ describe("tools/render", () => {
         const dir = tmpDir();
         try {
             await renderStack("dev", dir);
-            for (const f of ["backend.Secret.ternent-postgres.yaml", "backend-dr.Secret.ternent-postgres-backup.yaml"]) {
+            for (const f of ["backend-dev.Secret.ternent-postgres.yaml", "backend-dev.Secret.ternent-postgres-app.yaml", "backend-dev-dr.Secret.ternent-postgres-backup.yaml"]) {
                 const obj = yaml.load(fs.readFileSync(path.join(dir, f), "utf8")) as Any;
                 assert.ok(Object.keys(obj.stringData).length >= 3);
                 for (const v of Object.values(obj.stringData)) {
@@ -148,7 +149,7 @@ describe("tools/render", () => {
         const run = await runWith({});
         const broken: ProgramRun = {
             ...run,
-            resources: run.resources.map((r) => r.type === "kubernetes:core/v1:Service"
+            resources: run.resources.map((r) => r.type === "kubernetes:core/v1:Service" && r.name === "postgres-service"
                 ? { ...r, inputs: { ...r.inputs, spec: { ports: [{ port: "not-a-port" }] } } }
                 : r),
         };

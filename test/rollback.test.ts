@@ -29,6 +29,13 @@ function walgPrefixesInUse(run: ProgramRun): Map<string, string> {
     const out = new Map<string, string>();
     for (const w of workloads(run)) {
         const ns = metaOf(w).namespace!;
+        // The primary mounts the Secret as a volume (its init container walg-secret turns it into a file).
+        for (const v of ((podSpecOf(w).volumes ?? []) as Any[]).filter((x) => x.secret)) {
+            const data = findK8s(run, "Secret", v.secret.secretName, ns).inputs.stringData as Any;
+            if (data.WALG_S3_PREFIX !== undefined) {
+                out.set(`${metaOf(w).name} (${ns}/${v.secret.secretName})`, data.WALG_S3_PREFIX);
+            }
+        }
         for (const c of [...(podSpecOf(w).initContainers ?? []), ...podSpecOf(w).containers] as Any[]) {
             for (const ref of ((c.envFrom ?? []) as Any[]).filter((e) => e.secretRef)) {
                 const data = findK8s(run, "Secret", ref.secretRef.name, ns).inputs.stringData as Any;
@@ -66,7 +73,9 @@ describe("rollback to an older data generation (rollback block)", () => {
         for (const [who, prefix] of inUse) {
             assert.equal(prefix, BASE, who);
         }
-        const backupCron = podSpecOf(findK8s(run, "CronJob", "ternent-postgres-backup", NS)) as Any;
+        // The backup streams from the server that runs on generation 0's volume; with local backups it mounts it.
+        const local = await runWith({ ...BACK_TO_0, postgres: { backupMode: "local" } }, { previousOutputs: AFTER_G1 });
+        const backupCron = podSpecOf(findK8s(local, "CronJob", "ternent-postgres-backup", NS)) as Any;
         assert.equal((backupCron.volumes as Any[]).find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim.claimName, "data-ternent-postgres-0");
         assert.equal(run.outputs.walgPrefix, BASE);
     });
@@ -144,7 +153,7 @@ describe("rollback to an older data generation (rollback block)", () => {
 
     it("runs no restore and no first-backup Job", async () => {
         const run = await runWith(BACK_TO_0, { previousOutputs: AFTER_G1 });
-        assert.deepEqual(findAllK8s(run, "Job"), []);
+        assert.deepEqual(findAllK8s(run, "Job").map((j) => metaOf(j).name), ["ternent-postgres-app-role"], "only the app role's Job");
         assert.equal(run.outputs.recovery, null);
     });
 

@@ -2,9 +2,10 @@
 // its key in ../schema.ts, its default in ../defaults.ts and one line in ../validate.ts.
 
 export { checkAdoption } from "./adopt";
+export { readAlerts, type AlertsConfig } from "./alerts";
 export { readDrills, type DrillsConfig } from "./drills";
 export { checkProviderFlags, MUTABLE_FLAGS } from "./kubernetes";
-export { readNamespaces, type NamespacesConfig } from "./namespaces";
+export { defaultNamespaces, readNamespaces, type NamespacesConfig } from "./namespaces";
 export { readNetwork, type NetworkConfig } from "./network";
 export { readPostgres, type PostgresConfig, type ResourceList } from "./postgres";
 export { readRecovery, type RecoveryConfig } from "./recovery";

@@ -10,11 +10,24 @@ export interface NamespacesConfig {
     readonly dr: string;
 }
 
-export function readNamespaces(r: Reader, value: unknown): NamespacesConfig {
+/**
+ * The default namespaces of a stack: the bundle's (backend, backend-dr) for prod, backend-<stack> and
+ * backend-<stack>-dr for any other, so dev and prod never collide on one cluster. Two stacks may share
+ * names only on separate clusters, and then say so explicitly (README "Stacks and clusters").
+ */
+export function defaultNamespaces(stack: string): NamespacesConfig {
+    if (stack === DEFAULTS.namespacesStack) {
+        return { ...DEFAULTS.namespaces };
+    }
+    return { primary: `${DEFAULTS.namespaces.primary}-${stack}`, dr: `${DEFAULTS.namespaces.primary}-${stack}-dr` };
+}
+
+export function readNamespaces(r: Reader, value: unknown, stack: string): NamespacesConfig {
     const o = r.object("namespaces", value, ["primary", "dr"]) ?? {};
+    const d = defaultNamespaces(stack);
     const namespaces = {
-        primary: r.string("namespaces.primary", o.primary, DEFAULTS.namespaces.primary),
-        dr: r.string("namespaces.dr", o.dr, DEFAULTS.namespaces.dr),
+        primary: r.string("namespaces.primary", o.primary, d.primary),
+        dr: r.string("namespaces.dr", o.dr, d.dr),
     };
     for (const [field, v] of Object.entries(namespaces)) {
         if (!DNS_LABEL.test(v)) {

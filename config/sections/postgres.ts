@@ -20,9 +20,19 @@ export interface PostgresConfig {
     /** The StatefulSet's governing service name (immutable; must match the bundle's when adopting). */
     readonly serviceName: string;
     readonly database: string;
+    /** The superuser the image initialises (this project's jobs only). */
     readonly user: string;
+    /** The API's role: LOGIN, no superuser, owns `database` (Secret ternent-postgres-app). */
+    readonly appUser: string;
     readonly archiveTimeoutSeconds: number;
+    /** Guaranteed QoS: requests equal limits (checked). */
     readonly resources: { readonly requests: ResourceList; readonly limits: ResourceList };
+    /** Size limit of the memory-backed /dev/shm. */
+    readonly shmSize: string;
+    /** Value of the PriorityClass ternent-postgres-<stack> the pod gets; absent: none (priority 0). */
+    readonly priority?: number;
+    /** remote: base backups over the replication protocol (no volume); local: the backup pod mounts the PVC. */
+    readonly backupMode: "remote" | "local";
     /** The StatefulSet's selector (immutable; must match the bundle's when adopting). */
     readonly selectorLabels: Readonly<Record<string, string>>;
 }
@@ -31,7 +41,7 @@ export function readPostgres(r: Reader, value: unknown): PostgresConfig {
     const d = DEFAULTS.postgres;
     const o = r.object("postgres", value, [
         "image", "storageClass", "storageSize", "volumeClaimTemplate", "serviceName", "database", "user",
-        "archiveTimeoutSeconds", "resources", "selectorLabels",
+        "archiveTimeoutSeconds", "resources", "selectorLabels", "appUser", "shmSize", "priority", "backupMode",
     ]) ?? {};
     const image = r.string("postgres.image", o.image, d.image);
     const img = checkImage(image);
@@ -69,6 +79,10 @@ export function readPostgres(r: Reader, value: unknown): PostgresConfig {
     };
     const database = identifier("postgres.database", o.database, d.database);
     const user = identifier("postgres.user", o.user, d.user);
+    const appUser = identifier("postgres.appUser", o.appUser, d.appUser);
+    if (appUser === user) {
+        r.problem("postgres.appUser", appUser, `is postgres.user, the superuser: the API gets a role of its own (e.g. ${d.appUser})`);
+    }
     const archiveTimeoutSeconds = r.integer("postgres.archiveTimeoutSeconds", o.archiveTimeoutSeconds, d.archiveTimeoutSeconds, 10, 3600,
         " seconds (0 would switch archive_timeout off; below 10 s every idle second costs a 16 MiB segment)");
 
@@ -85,14 +99,27 @@ export function readPostgres(r: Reader, value: unknown): PostgresConfig {
         limits: list("postgres.resources.limits", resObj.limits, d.resources.limits),
     };
     for (const k of ["cpu", "memory"] as const) {
-        if ((parseQuantity(resources.requests[k]) ?? 0) > (parseQuantity(resources.limits[k]) ?? Infinity)) {
+        if (parseQuantity(resources.requests[k]) !== parseQuantity(resources.limits[k])) {
             r.problem(`postgres.resources.requests.${k}`, resources.requests[k],
-                `is above postgres.resources.limits.${k} = ${show(resources.limits[k])}: a request must not exceed its limit`);
+                `differs from postgres.resources.limits.${k} = ${show(resources.limits[k])}: the database runs with Guaranteed QoS ` +
+                "(requests equal to limits, the last pod evicted under memory pressure); set both to the same value");
         }
+    }
+    const shmSize = r.quantity("postgres.shmSize", o.shmSize, d.shmSize, "memory");
+    if ((parseQuantity(shmSize) ?? 0) >= (parseQuantity(resources.limits.memory) ?? Infinity)) {
+        r.problem("postgres.shmSize", shmSize, `is not below postgres.resources.limits.memory = ${show(resources.limits.memory)}: /dev/shm is memory of the container`);
+    }
+    let priority: number | undefined;
+    if (o.priority !== undefined && o.priority !== null) {
+        priority = r.integer("postgres.priority", o.priority, 0, 1, 1_000_000_000, " (the value of the PriorityClass ternent-postgres-<stack>; above 1e9 is reserved for the system)");
+    }
+    const backupMode = r.string("postgres.backupMode", o.backupMode, d.backupMode);
+    if (backupMode !== "remote" && backupMode !== "local") {
+        r.problem("postgres.backupMode", backupMode, "is not allowed: remote (over the replication protocol, no volume) or local (the backup pod mounts the PVC)");
     }
     const selectorLabels = r.labels("postgres.selectorLabels", o.selectorLabels, d.selectorLabels, true);
     return {
-        image, storageClass, storageSize, volumeClaimTemplate, serviceName, database, user, archiveTimeoutSeconds,
-        resources, selectorLabels,
+        image, storageClass, storageSize, volumeClaimTemplate, serviceName, database, user, appUser, archiveTimeoutSeconds,
+        resources, shmSize, priority, backupMode: backupMode === "local" ? "local" : "remote", selectorLabels,
     };
 }

@@ -1,5 +1,7 @@
-// The backup CronJob can reach the database files: the data volume is ReadWriteOnce, so the backup
-// pod needs REQUIRED pod affinity to the Postgres pod (same node) and must mount the same claim.
+// The backup CronJob can reach the database files. Over the replication protocol (backup.sh without
+// PGDATA, no volume: WAL-G streams BASE_BACKUP from PGHOST) it needs only the server's address. Reading
+// the files (PGDATA set): the data volume is ReadWriteOnce, so the backup pod needs REQUIRED pod
+// affinity to the Postgres pod (same node) and must mount the same claim.
 import { stackPolicy } from "../lib/checks";
 import { selectorMatches, TYPES } from "../lib/k8s";
 import { dataVolume, postgresContainer, postgresRuntime } from "../lib/postgres";
@@ -11,7 +13,7 @@ const HOSTNAME = "kubernetes.io/hostname";
 
 export const backupJobColocated = stackPolicy<object>({
     name: "backup-job-colocated",
-    description: "The backup CronJob has a required pod affinity term (topologyKey kubernetes.io/hostname) whose selector matches the Postgres pod's labels in its namespace, and mounts the StatefulSet's data PersistentVolumeClaim with the same PGDATA.",
+    description: "The backup CronJob either streams the backup over the replication protocol (no PGDATA, no volume, PGHOST set) or has a required pod affinity term (topologyKey kubernetes.io/hostname) whose selector matches the Postgres pod's labels in its namespace and mounts the StatefulSet's data PersistentVolumeClaim with the same PGDATA.",
     remediationSteps: "Keep the backup CronJob's requiredDuringSchedulingIgnoredDuringExecution pod affinity on the Postgres selector labels (ternent-postgres:postgres.selectorLabels) and its volume on the StatefulSet's claim.",
     severity: "high",
     validate(args, checks) {
@@ -31,6 +33,17 @@ export const backupJobColocated = stackPolicy<object>({
         for (const w of jobs) {
             if (w.unknownParts.length > 0) {
                 checks.unknown(`the pod template of CronJob ${w.id}`);
+                continue;
+            }
+            const bc = roleContainer(w);
+            const claims = asArr(at(w.podSpec, "volumes")).filter((v) => at(v, "persistentVolumeClaim") !== undefined);
+            if (bc && claims.length === 0 && envLookup(view, w, bc, "PGDATA").kind === "missing") {
+                // Remote backup: nothing on the node to share; it must know where the server is.
+                const host = envLookup(view, w, bc, "PGHOST");
+                if (host.kind === "missing" || (host.kind === "value" && host.value === "")) {
+                    checks.violation(`CronJob ${w.id} takes the backup over the replication protocol (no PGDATA, no volume) but sets no PGHOST: ` +
+                        "WAL-G would connect to a local socket that is not there. Fix: PGHOST = the database's Service.", w.res.urn);
+                }
                 continue;
             }
             const required = at(w.podSpec, "affinity", "podAffinity", "requiredDuringSchedulingIgnoredDuringExecution");

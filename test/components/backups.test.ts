@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { DEFAULTS } from "../../config";
-import { containersOf, dependsOn, envOf, findAllK8s, findK8s, podSpecOf, runWith, stackRun } from "./helpers";
+import { containersOf, dependsOn, envOf, findAllK8s, findK8s, podSpecOf, runWith, defaultRun, stackRun } from "./helpers";
 
 const NS = "backend";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,8 +22,23 @@ describe("components/backups (Backups)", () => {
         }
     });
 
-    it("schedules the backup on the Postgres pod's node with required pod affinity and mounts its PVC", async () => {
+    it("takes the backup over the replication protocol by default: no volume, no affinity, no PGDATA", async () => {
         const run = await stackRun("prod");
+        const pod = podSpecOf(findK8s(run, "CronJob", "ternent-postgres-backup", NS)) as Any;
+        assert.equal(pod.affinity, undefined);
+        assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), "no PVC");
+        const main = pod.containers[0];
+        assert.deepEqual(main.command, ["/ternent/scripts/backup.sh"]);
+        assert.equal(envOf(main).PGDATA, undefined, "backup.sh without PGDATA streams the backup");
+        assert.equal(envOf(main).PGHOST, "ternent-postgres.backend.svc");
+        const hba = (findK8s(run, "ConfigMap", "ternent-postgres", NS).inputs.data as Any)["pg_hba.conf"] as string;
+        assert.match(hba, /^host +replication +ternent +all +scram-sha-256$/m, "the superuser may connect for replication with its password");
+    });
+
+    it("with postgres.backupMode local, schedules the backup on the Postgres pod's node with required pod affinity and mounts its PVC", async () => {
+        const run = await runWith({ postgres: { backupMode: "local" } });
+        const hba = (findK8s(run, "ConfigMap", "ternent-postgres", NS).inputs.data as Any)["pg_hba.conf"] as string;
+        assert.doesNotMatch(hba, /^host +replication +ternent +all/m, "no replication from the network without remote backups");
         const pod = podSpecOf(findK8s(run, "CronJob", "ternent-postgres-backup", NS)) as Any;
         const terms = pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution;
         assert.equal(terms.length, 1);
@@ -53,7 +68,7 @@ describe("components/backups (Backups)", () => {
     });
 
     it("connects the canary and verify jobs to the database through the Service with the credentials Secret", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         for (const name of ["ternent-postgres-canary", "ternent-postgres-verify"]) {
             const main = podSpecOf(findK8s(run, "CronJob", name, NS)).containers[0] as Any;
             const env = new Map((main.env as Any[]).map((e) => [e.name, e]));
@@ -77,7 +92,7 @@ describe("components/backups (Backups)", () => {
     });
 
     it("installs the pinned WAL-G in every WAL-G job", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         for (const name of ["ternent-postgres-backup", "ternent-postgres-retention"]) {
             const init = containersOf(findK8s(run, "CronJob", name, NS)).find((c) => c.name === "walg-install") as Any;
             assert.ok(init, name);
@@ -86,7 +101,7 @@ describe("components/backups (Backups)", () => {
     });
 
     it("gives the verify job no bucket key (it asks PostgreSQL, not the bucket)", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const job = findK8s(run, "CronJob", "ternent-postgres-verify", NS);
         assert.deepEqual(containersOf(job).map((c) => c.name), ["verify"]);
         assert.equal((podSpecOf(job).containers[0] as Any).envFrom, undefined);

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { byType, dependsOn, findK8s, metaOf, stackRun } from "./helpers";
+import { byType, dependsOn, findK8s, metaOf, defaultRun, stackRun } from "./helpers";
 
 const DR = "backend-dr";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,7 +28,7 @@ describe("components/disaster-recovery (DisasterRecovery)", () => {
     });
 
     it("gives backend-dr its own scripts and WAL-G ConfigMaps and denies all ingress", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         findK8s(run, "ConfigMap", "ternent-postgres-scripts", DR);
         findK8s(run, "ConfigMap", "ternent-postgres-walg", DR);
         const spec = findK8s(run, "NetworkPolicy", "ternent-postgres-deny-ingress", DR).inputs.spec as Any;

@@ -9,14 +9,14 @@ type Any = Record<string, any>;
 describe("components/drills (Drills)", () => {
     it("creates the restore and PITR drill CronJobs in backend-dr with their schedules and scripts", async () => {
         const run = await stackRun("prod");
-        for (const [name, schedule, script] of [["ternent-postgres-restore-drill", "0 5 * * *", "restore-drill.sh"], ["ternent-postgres-pitr-drill", "0 6 1 * *", "pitr-drill.sh"]]) {
+        for (const [name, schedule, script] of [["ternent-postgres-restore-drill", "0 5 * * *", "restore-drill.sh"], ["ternent-postgres-pitr-drill", "0 8 1 * *", "pitr-drill.sh"]]) {
             const job = findK8s(run, "CronJob", name, DR);
             assert.equal((job.inputs.spec as Any).schedule, schedule);
             assert.deepEqual((podSpecOf(job).containers[0] as Any).command, [`/ternent/scripts/${script}`]);
         }
     });
 
-    it("runs the drills with the DR Secret, a scratch emptyDir and the env of the contract", async () => {
+    it("runs the drills with the DR Secret, a scratch volume of their own and the env of the contract", async () => {
         const run = await runWith({ schedules: { ...DEFAULTS.schedules, canary: "*/10 * * * *" }, postgres: { archiveTimeoutSeconds: 30 } });
         const walg = findK8s(run, "ConfigMap", "ternent-postgres-walg", DR).inputs.data as Any;
         assert.equal(walg.WALG_DOWNLOAD_FILE_RETRIES, "3", "a broken backup fails a drill in minutes, not an hour");
@@ -33,7 +33,10 @@ describe("components/drills (Drills)", () => {
             // The retry policy comes with the DR walg ConfigMap (components/postgres.test.ts checks every consumer).
             assert.equal(env.WALG_DOWNLOAD_FILE_RETRIES, undefined, "no drill-only retry setting next to the common policy");
             const work = (main.volumeMounts as Any[]).find((m) => m.mountPath === "/ternent/work")!;
-            assert.ok((pod.volumes as Any[]).find((v) => v.name === work.name)!.emptyDir, name);
+            const scratch = (pod.volumes as Any[]).find((v) => v.name === work.name)!;
+            // storageSize 10Gi x scratchFactor 1.5, a generic ephemeral volume (deleted with the pod), not the node's disk.
+            assert.deepEqual(scratch.ephemeral.volumeClaimTemplate.spec,
+                { accessModes: ["ReadWriteOnce"], storageClassName: "do-block-storage", resources: { requests: { storage: "15Gi" } } }, name);
             assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), `${name} mounts no PVC`);
         }
         const pitr = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-pitr-drill", DR)).containers[0] as Any);

@@ -9,9 +9,15 @@ export const K8S_FLAGS = { "kubernetes:enableSecretMutable": "true", "kubernetes
 /** Fixed clock of the tests (the config validation reads it through TERNENT_NOW). */
 export const NOW = "2025-06-15T12:00:00Z";
 
+/**
+ * The bundle's namespaces, which only the stack named prod gets by default (dev: backend-dev and
+ * backend-dev-dr): the tests run stack dev in them unless they set namespaces themselves.
+ */
+export const BUNDLE_NAMESPACES = { namespaces: { primary: "backend", dr: "backend-dr" } };
+
 /** Runs the program with `config` (keys without the project prefix, values as in a stack file). */
 export async function runWith(config: Record<string, unknown> = {}, extra: Partial<RunOptions> = {}): Promise<ProgramRun> {
-    const input = flattenStackConfig({ ...K8S_FLAGS, ...config });
+    const input = flattenStackConfig({ ...K8S_FLAGS, ...BUNDLE_NAMESPACES, ...config });
     return runProgram({ stack: "dev", now: NOW, ...input, ...extra });
 }
 
@@ -100,6 +106,14 @@ export function dependsOn(run: ProgramRun, a: CapturedResource, b: CapturedResou
 }
 
 const cache = new Map<string, Promise<ProgramRun>>();
+
+/** The defaults (stack dev) in the bundle's namespaces, run once per test process. */
+export function defaultRun(): Promise<ProgramRun> {
+    if (!cache.has("defaults")) {
+        cache.set("defaults", runWith());
+    }
+    return cache.get("defaults")!;
+}
 
 /** The repository's dev or prod stack, run once per test process. */
 export function stackRun(stack: "dev" | "prod"): Promise<ProgramRun> {

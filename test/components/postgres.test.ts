@@ -5,7 +5,7 @@ import { parsePgConf } from "../../policy/lib/pgconf";
 import { SCRIPTS_DIR } from "../../components/scripts";
 import { parseQuantity } from "../../config";
 import {
-    Any, byType, containersOf, dependsOn, envOf, findAllK8s, findK8s, k8sObjects, metaOf, podSpecOf, runWith, stackRun, workloads,
+    Any, byType, containersOf, dependsOn, envOf, findAllK8s, findK8s, k8sObjects, metaOf, podSpecOf, runWith, defaultRun, stackRun, workloads,
 } from "./helpers";
 
 const NS = "backend";
@@ -31,13 +31,13 @@ describe("components/postgres (Postgres)", () => {
                 assert.equal(labels["app.kubernetes.io/instance"], stack, r.urn);
                 assert.equal(labels["app.kubernetes.io/part-of"], "ternent-postgres", r.urn);
                 assert.equal(labels["app.kubernetes.io/managed-by"], "pulumi", r.urn);
-                assert.match(labels["app.kubernetes.io/component"] ?? "", /^(database|backup|retention|canary|verify|restore-drill|pitr-drill|restore|dr)$/, r.urn);
+                assert.match(labels["app.kubernetes.io/component"] ?? "", /^(database|backup|retention|canary|verify|restore-drill|pitr-drill|restore|dr|app-role|alerts)$/, r.urn);
             }
         }
     });
 
     it("keeps the generated database password secret in the credentials Secret", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const secret = findK8s(run, "Secret", "ternent-postgres", NS);
         const pw = byType(run, "random:index/randomPassword:RandomPassword").find((p) => p.name === "postgres-password")!;
         const data = secret.inputs.stringData as Record<string, string>;
@@ -78,7 +78,7 @@ describe("components/postgres (Postgres)", () => {
     });
 
     it("loads exactly the files of scripts/, byte for byte, into the scripts ConfigMaps of both namespaces", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const expected = Object.fromEntries(fs.readdirSync(SCRIPTS_DIR).sort()
             .filter((f) => fs.statSync(path.join(SCRIPTS_DIR, f)).isFile())
             .map((f) => [f, fs.readFileSync(path.join(SCRIPTS_DIR, f), "utf8")]));
@@ -120,6 +120,10 @@ describe("components/postgres (Postgres)", () => {
                     Object.assign(env, from.configMapRef ? configMaps.get(`${ns}/${from.configMapRef.name}`) : secrets.get(`${ns}/${from.secretRef.name}`));
                 }
                 Object.assign(env, envOf(c));
+                // The primary reads its storage settings from the file walg-secret writes from the Secret.
+                if (env.TERNENT_WALG_ENV_FILE !== undefined && c.envFrom !== undefined) {
+                    Object.assign(env, secrets.get(`${ns}/ternent-postgres-backup`));
+                }
                 if (env.WALG_S3_PREFIX === undefined) {
                     assert.equal(env.WALG_DOWNLOAD_FILE_RETRIES, undefined, `${metaOf(w).name}/${c.name} does not run WAL-G`);
                     continue;
@@ -169,19 +173,24 @@ describe("components/postgres (Postgres)", () => {
     });
 
     it("probes readiness, liveness and startup with pg_isready", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const c = (podSpecOf(findK8s(run, "StatefulSet", "ternent-postgres", NS)).containers as Record<string, { exec: { command: string[] } }>[])[0];
         for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
             assert.equal(c[probe].exec.command[0], "pg_isready", probe);
         }
     });
 
-    it("requests at most 250m CPU and 512Mi memory by default and sets limits", async () => {
-        const run = await stackRun("dev");
-        const c = (podSpecOf(findK8s(run, "StatefulSet", "ternent-postgres", NS)).containers as { resources: { requests: Record<string, string>; limits: Record<string, string> } }[])[0];
-        assert.ok(parseQuantity(c.resources.requests.cpu)! <= 0.25);
-        assert.ok(parseQuantity(c.resources.requests.memory)! <= 512 * 2 ** 20);
-        assert.ok(c.resources.limits.cpu && c.resources.limits.memory);
+    it("runs the database with Guaranteed QoS and stays cheap: requests = limits in every container (init included), 500m and 1Gi", async () => {
+        const run = await defaultRun();
+        const pod = podSpecOf(findK8s(run, "StatefulSet", "ternent-postgres", NS));
+        const all = [...pod.initContainers, ...pod.containers] as { name: string; resources: { requests: Record<string, string>; limits: Record<string, string> } }[];
+        assert.deepEqual(all.map((c) => c.name), ["walg-install", "walg-secret", "postgres"]);
+        for (const c of all) {
+            for (const k of ["cpu", "memory"]) {
+                assert.equal(parseQuantity(c.resources.requests[k]), parseQuantity(c.resources.limits[k]), `${c.name} ${k}`);
+            }
+        }
+        assert.deepEqual(all[2].resources, { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "500m", memory: "1Gi" } });
     });
 
     it("runs every container of every pod, init containers included, under the restricted profile", async () => {
@@ -207,7 +216,7 @@ describe("components/postgres (Postgres)", () => {
     });
 
     it("gives the read-only-root Postgres container writable emptyDirs for its socket directory and /tmp", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const pod = podSpecOf(findK8s(run, "StatefulSet", "ternent-postgres", NS)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         const volumes = new Map((pod.volumes as { name: string; emptyDir?: object }[]).map((v) => [v.name, v]));
         for (const dir of ["/var/run/postgresql", "/tmp"]) {
@@ -226,11 +235,13 @@ describe("components/postgres (Postgres)", () => {
         assert.deepEqual(spec.ingress[0].from[0], { podSelector: { matchLabels: { app: "api", tier: "backend" } } });
         const jobs = spec.ingress[0].from[1].podSelector;
         assert.equal(jobs.matchLabels["app.kubernetes.io/part-of"], "ternent-postgres");
-        assert.deepEqual(jobs.matchExpressions[0].values, ["backup", "canary", "verify"]);
+        const components = jobs.matchExpressions[0].values as string[];
+        for (const c of ["backup", "canary", "verify", "app-role"]) assert.ok(components.includes(c), c);
+        for (const c of ["restore-drill", "pitr-drill", "retention", "alerts"]) assert.ok(!components.includes(c), c);
     });
 
     it("serves 5432 through Service ternent-postgres selecting the Postgres pod", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const spec = findK8s(run, "Service", "ternent-postgres", NS).inputs.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
         assert.equal(spec.ports[0].port, 5432);
         const pod = findK8s(run, "StatefulSet", "ternent-postgres", NS).inputs.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -249,15 +260,18 @@ describe("components/postgres (Postgres)", () => {
     });
 
     it("protects the StatefulSet, the generated password and the Secrets carrying credentials in prod only", async () => {
-        const names = [["StatefulSet", "ternent-postgres", NS], ["Secret", "ternent-postgres", NS], ["Secret", "ternent-postgres-backup", NS],
-            ["Secret", "ternent-postgres-backup", "backend-dr"]];
         for (const [stack, expected] of [["prod", true], ["dev", false]] as const) {
+            const [ns, dr] = stack === "prod" ? [NS, "backend-dr"] : ["backend-dev", "backend-dev-dr"];
+            const names = [["StatefulSet", "ternent-postgres", ns], ["Secret", "ternent-postgres", ns], ["Secret", "ternent-postgres-backup", ns],
+                ["Secret", "ternent-postgres-app", ns], ["Secret", "ternent-postgres-backup", dr]];
             const run = await stackRun(stack);
             for (const [kind, name, ns] of names) {
                 assert.equal(findK8s(run, kind, name, ns).options.protect, expected, `${stack} ${kind} ${ns}/${name}`);
             }
-            const pw = byType(run, "random:index/randomPassword:RandomPassword").find((p) => p.name === "postgres-password")!;
-            assert.equal(pw.options.protect, expected);
+            for (const name of ["postgres-password", "postgres-app-password"]) {
+                const pw = byType(run, "random:index/randomPassword:RandomPassword").find((p) => p.name === name)!;
+                assert.equal(pw.options.protect, expected, name);
+            }
         }
     });
 

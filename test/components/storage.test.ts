@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { flattenStackConfig, runProgram, securePlaceholder } from "../../tools/harness";
-import { byType, findK8s, K8S_FLAGS, NOW, runWith, stackRun } from "./helpers";
+import { BUNDLE_NAMESPACES, byType, defaultRun, findK8s, K8S_FLAGS, NOW, runWith, stackRun } from "./helpers";
 
 const BUCKET = "digitalocean:index/spacesBucket:SpacesBucket";
 const KEY = "digitalocean:index/spacesKey:SpacesKey";
@@ -41,7 +41,7 @@ describe("components/storage (BackupStorage)", () => {
     });
 
     it("generates the WAL-G libsodium key as a 64-character hex secret and exports it as a secret output", async () => {
-        const run = await stackRun("dev");
+        const run = await defaultRun();
         const key = byType(run, PASSWORD).find((p) => p.name === "storage-walg-libsodium-key")!;
         assert.deepEqual(
             { length: key.inputs.length, lower: key.inputs.lower, upper: key.inputs.upper, numeric: key.inputs.numeric, overrideSpecial: key.inputs.overrideSpecial },
@@ -54,6 +54,7 @@ describe("components/storage (BackupStorage)", () => {
     it("makes no DigitalOcean resource at all and uses the secret config with spaces.useExisting", async () => {
         const flat = flattenStackConfig({
             ...K8S_FLAGS,
+            ...BUNDLE_NAMESPACES,
             spaces: { useExisting: true, bucket: "existing-bucket" },
             spacesReadWriteKeyId: { secure: "v1:a" }, spacesReadWriteSecret: { secure: "v1:b" },
             spacesReadOnlyKeyId: { secure: "v1:c" }, spacesReadOnlySecret: { secure: "v1:d" },

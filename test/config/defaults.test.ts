@@ -17,10 +17,32 @@ describe("config/defaults", () => {
         assert.deepEqual(warnings, []);
     });
 
-    it("keeps the cheap profile: the Postgres container requests at most 250m CPU and 512Mi", () => {
+    it("keeps the cheap profile with Guaranteed QoS: the Postgres container requests and is limited to 500m CPU and 1Gi", () => {
         const { config } = validate({});
-        assert.equal(config.postgres.resources.requests.cpu, "250m");
-        assert.equal(config.postgres.resources.requests.memory, "512Mi");
+        assert.deepEqual(config.postgres.resources, { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "500m", memory: "1Gi" } });
+    });
+
+    it("gives dev its own namespaces and bucket, and prod the bundle's namespaces", () => {
+        const dev = validate({}).config;
+        assert.deepEqual(dev.namespaces, { primary: "backend-dev", dr: "backend-dev-dr" });
+        assert.equal(dev.spaces.bucket, "ternent-postgres-backups-dev");
+        const prod = validate({}, { stack: "prod" }).config;
+        assert.deepEqual(prod.namespaces, { primary: "backend", dr: "backend-dr" });
+        assert.equal(prod.spaces.bucket, "ternent-postgres-backups-prod");
+        const shared = validate({ namespaces: { primary: "backend", dr: "backend-dr" } }).config;
+        assert.deepEqual(shared.namespaces, { primary: "backend", dr: "backend-dr" }, "explicit names win (separate clusters)");
+    });
+
+    it("keeps volumes that outlive their claim, backs up over the replication protocol, and gives the API its own role", () => {
+        const { config } = validate({});
+        assert.equal(config.postgres.storageClass, "do-block-storage-retain");
+        assert.equal(config.postgres.backupMode, "remote");
+        assert.equal(config.postgres.appUser, "ternent_app");
+        assert.equal(config.postgres.serviceName, "ternent-postgres-headless");
+        assert.equal(config.postgres.shmSize, "256Mi");
+        assert.equal(config.postgres.priority, undefined);
+        assert.deepEqual(config.drills, { smokeSql: "", pitrTarget: "random", scratchFactor: 1.5, scratchStorageClass: "do-block-storage", maxMinutes: 120 });
+        assert.deepEqual(config.alerts, { onSuccess: false });
     });
 
     it("merges postgres, walg and spaces per field over the defaults", () => {

@@ -41,8 +41,25 @@ describe("config/sections/postgres", () => {
         assert.match(msg, /ternent-postgres:postgres\.archiveTimeoutSeconds = 86400 is not allowed: must be an integer from 10 to 3600/);
     });
 
-    it("refuses a request above its limit", () => {
-        const msg = problemsOf({ postgres: { resources: { requests: { cpu: "2" } } } });
-        assert.match(msg, /ternent-postgres:postgres\.resources\.requests\.cpu = "2" is above postgres\.resources\.limits\.cpu = "1"/);
+    it("refuses requests that differ from the limits (Guaranteed QoS)", () => {
+        const msg = problemsOf({ postgres: { resources: { requests: { cpu: "250m" } } } });
+        assert.match(msg, /ternent-postgres:postgres\.resources\.requests\.cpu = "250m" differs from postgres\.resources\.limits\.cpu = "500m": the database runs with Guaranteed QoS/);
+        const equal = validate({ postgres: { resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "1000m", memory: "2048Mi" } } } });
+        assert.equal(equal.config.postgres.resources.limits.cpu, "1000m", "equal quantities in other units are fine");
+    });
+
+    it("refuses an app role that is the superuser, /dev/shm as large as the memory limit, a bad backup mode or priority", () => {
+        const msg = problemsOf({ postgres: { appUser: "ternent", shmSize: "1Gi", backupMode: "pvc", priority: 0 } });
+        assert.match(msg, /ternent-postgres:postgres\.appUser = "ternent" is postgres\.user, the superuser/);
+        assert.match(msg, /ternent-postgres:postgres\.shmSize = "1Gi" is not below postgres\.resources\.limits\.memory/);
+        assert.match(msg, /ternent-postgres:postgres\.backupMode = "pvc" is not allowed: remote .* or local/);
+        assert.match(msg, /ternent-postgres:postgres\.priority = 0/);
+    });
+
+    it("accepts an image pinned by tag and digest", () => {
+        const digest = `sha256:${"ab".repeat(32)}`;
+        const { config } = validate({ postgres: { image: `postgres:15.18-bookworm@${digest}` }, walg: { installerImage: `curlimages/curl@${digest}` } });
+        assert.equal(config.postgres.image, `postgres:15.18-bookworm@${digest}`);
+        assert.equal(config.walg.installerImage, `curlimages/curl@${digest}`);
     });
 });
