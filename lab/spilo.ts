@@ -21,6 +21,8 @@
  *     config.py for a custom bootstrap that promotes).
  */
 import * as fs from "fs";
+import OPERATOR from "../lib/postgres-operator.json";
+import { runStack } from "../tools/harness";
 
 /** One env entry of a pod spec: a literal or a Secret key. */
 export interface PodEnvVar {
@@ -167,4 +169,13 @@ export function writeWalgWrapper(file: string, walg: string, env: Readonly<Recor
         return `${k}=${q(v)}`;
     });
     fs.writeFileSync(file, `#!/bin/sh\nexec env -i ${assignments.join(" ")} ${q(walg)} "$@"\n`, { mode: 0o500 });
+}
+
+/** The postgresql resource a stack renders (the ha profile): its spec.env and spec.clone, by running the program in this process. */
+export async function renderedCluster(stack: string): Promise<{ env: PodEnvVar[]; clone?: CloneSpec; spec: Record<string, unknown> }> {
+    const run = await runStack(stack, { now: process.env.TERNENT_NOW });
+    const cr = run.resources.find((r) => r.type === `kubernetes:${OPERATOR.apiVersion}:${OPERATOR.kind}`);
+    if (!cr) throw new Error(`stack ${stack} renders no ${OPERATOR.kind} resource (profile: ha?)`);
+    const spec = (cr.inputs as { spec: Record<string, unknown> }).spec;
+    return { env: spec.env as PodEnvVar[], clone: spec.clone as CloneSpec | undefined, spec };
 }

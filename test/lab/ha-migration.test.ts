@@ -10,29 +10,23 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
-    CloneSpec, Lab, LocalPostgres, PG_BIN, PodEnvVar, freePort, run, sleep, spiloChooseBackup, spiloCloneRecoverySettings, spiloPodEnv, spiloWalgEnv,
-    writeWalgWrapper,
+    CloneSpec, Lab, LocalPostgres, PG_BIN, PodEnvVar, freePort, renderedCluster, run, sleep, spiloChooseBackup, spiloCloneRecoverySettings, spiloPodEnv,
+    spiloWalgEnv, writeWalgWrapper,
 } from "../../lab";
+import { SPILO_ARCHIVE_COMMAND } from "../../components/ha-cluster";
 import { column, useLab } from "./helpers";
 
-/** The WAL-G part of the cluster resource the ha profile renders for generation 1 cloned from generation 0. */
-function clusterSpec(l: Lab, T: string): { env: PodEnvVar[]; clone: CloneSpec } {
-    const fromSecret = (secret: string, key: string): PodEnvVar["valueFrom"] => ({ secretKeyRef: { name: secret, key } });
-    const own = "ternent-postgres-backup";
-    const clone = "ternent-postgres-clone-g1";
-    return {
-        env: [
-            { name: "USE_WALG_BACKUP", value: "true" },
-            { name: "USE_WALG_RESTORE", value: "true" },
-            { name: "WALE_S3_PREFIX", valueFrom: fromSecret(own, "WALG_S3_PREFIX") },
-            { name: "WALG_S3_PREFIX", valueFrom: fromSecret(own, "WALG_S3_PREFIX") },
-            ...["AWS_ENDPOINT", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "WALG_LIBSODIUM_KEY", "WALG_LIBSODIUM_KEY_TRANSFORM"].map((k) => ({ name: k, valueFrom: fromSecret(own, k) })),
-            { name: "WALG_COMPRESSION_METHOD", value: l.walgSettings.WALG_COMPRESSION_METHOD },
-            { name: "CLONE_USE_WALG_RESTORE", value: "true" },
-            ...["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "WALG_LIBSODIUM_KEY", "WALG_LIBSODIUM_KEY_TRANSFORM"].map((k) => ({ name: `CLONE_${k}`, valueFrom: fromSecret(clone, k) })),
-        ],
-        clone: { cluster: "ternent-postgres", timestamp: T, s3_wal_path: `s3://${l.bucket}/${l.prefixFor(0)}`, s3_endpoint: l.minio.endpoint, s3_force_path_style: true },
-    };
+/**
+ * The cluster resource the program renders for Pulumi.ha-example.yaml (generation 1 cloned from 0), with
+ * only what points at DigitalOcean replaced by the lab's MinIO: the clone's bucket path, endpoint and T,
+ * and the virtual-host endpoint of the cluster's own archive (MinIO wants path style). Every other env
+ * entry, and every Secret reference, is the render's.
+ */
+function clusterSpec(l: Lab, rendered: { env: PodEnvVar[]; clone?: CloneSpec }, T: string): { env: PodEnvVar[]; clone: CloneSpec } {
+    assert.ok(rendered.clone, "the example renders a clone section");
+    const env = rendered.env.map((e) => (e.name === "WALE_S3_ENDPOINT" ? { name: e.name, value: l.minio.endpoint.replace("://", "+path://") } : e));
+    assert.equal(env.filter((e) => e.name === "WALE_S3_ENDPOINT").length, 1, "the render sets WALE_S3_ENDPOINT once");
+    return { env, clone: { ...rendered.clone, timestamp: T, s3_wal_path: `s3://${l.bucket}/${l.prefixFor(0)}`, s3_endpoint: l.minio.endpoint } };
 }
 
 /** The Secrets those env entries read, with the lab's keys: the read-write key for the cluster's own prefix, the read-only key for the clone. */
@@ -54,28 +48,32 @@ describe("lab: migration to the ha profile through the operator's clone from the
     let openTxExit: Promise<number | null> | undefined;
     let oldListing: string[] = [];
     const servers: LocalPostgres[] = [];
+    let rendered: Awaited<ReturnType<typeof renderedCluster>>;
     const listing = async (l: Lab, prefix: string): Promise<string[]> => (await l.minio.listObjects(l.bucket, `${prefix}/`)).map((o) => `${o.key} ${o.etag}`);
     const cutover = (l: Lab, at: string, extra: NodeJS.ProcessEnv = {}) =>
         l.runScript("migrate-cutover.sh", { env: { TERNENT_MIGRATION_AT: at, TERNENT_MIGRATION_GENERATION: "1", TERNENT_MIGRATION_TIMEOUT_SECONDS: "120", ...extra } });
 
     /** Spilo's clone_with_wale into a fresh directory, then PostgreSQL with Patroni's recovery settings; returns the server (started or not) and its log. */
     async function operatorClone(l: Lab, name: string, target: string): Promise<{ pg: LocalPostgres; started: Error | undefined; backup: string; cloneEnv: Record<string, string>; ownEnv: Record<string, string> }> {
-        const spec = clusterSpec(l, target);
+        const spec = clusterSpec(l, rendered, target);
         const pod = spiloPodEnv(spec.env, spec.clone, secrets(l));
         const cloneEnv = spiloWalgEnv(pod, "CLONE_");
         const ownEnv = spiloWalgEnv(pod, "");
         const dir = l.mkdirForPostgres(path.join(l.root, `spilo-${name}`), 0o755);
         const base = { PATH: `${PG_BIN}:/usr/bin:/bin`, HOME: path.join(l.root, "home") };
         const walg = path.join(l.binDir, "wal-g");
-        writeWalgWrapper(path.join(dir, "clone-walg"), walg, cloneEnv, base);
-        writeWalgWrapper(path.join(dir, "walg"), walg, ownEnv, base);
+        // Named wal-g, as Spilo's commands call it (envdir "<env dir>" wal-g …).
+        fs.mkdirSync(path.join(dir, "clone-bin"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        writeWalgWrapper(path.join(dir, "clone-bin", "wal-g"), walg, cloneEnv, base);
+        writeWalgWrapper(path.join(dir, "bin", "wal-g"), walg, ownEnv, base);
         l.mkdirForPostgres(dir, 0o755);
         const asPg = { user: l.osUser, env: base, cwd: dir, timeoutMs: 120_000 };
-        const list = await run(path.join(dir, "clone-walg"), ["backup-list", "--detail", "--json"], asPg);
+        const list = await run(path.join(dir, "clone-bin", "wal-g"), ["backup-list", "--detail", "--json"], asPg);
         assert.equal(list.code, 0, list.stderr);
         const backup = spiloChooseBackup(JSON.parse(list.stdout), target);
         const pgdata = path.join(dir, "data");
-        const fetch = await run(path.join(dir, "clone-walg"), ["backup-fetch", pgdata, backup], asPg);
+        const fetch = await run(path.join(dir, "clone-bin", "wal-g"), ["backup-fetch", pgdata, backup], asPg);
         assert.equal(fetch.code, 0, fetch.stderr);
         fs.writeFileSync(path.join(pgdata, "recovery.signal"), "");
         l.mkdirForPostgres(pgdata);
@@ -83,11 +81,14 @@ describe("lab: migration to the ha profile through the operator's clone from the
             pgdata,
             socketDir: path.join(dir, "sock"),
             port: await freePort(),
-            configFile: l.confFile,
+            // Patroni writes its own configuration, not the single node's: the data directory's own (initdb's,
+            // restored with the backup) plus the resource's parameters (archive_timeout lowered for the lab).
+            configFile: undefined,
             settings: {
-                ...spiloCloneRecoverySettings(target, `${path.join(dir, "clone-walg")} wal-fetch %f %p`),
+                ...(rendered.spec.postgresql as { parameters: Record<string, string> }).parameters,
+                ...spiloCloneRecoverySettings(target, `${path.join(dir, "clone-bin", "wal-g")} wal-fetch "%f" "%p"`),
                 archive_mode: "on",
-                archive_command: `${path.join(dir, "walg")} wal-push %p`,
+                archive_command: `${path.join(dir, "bin", "wal-g")} wal-push "%p"`,
                 archive_timeout: "2",
             },
             env: base,
@@ -108,6 +109,7 @@ describe("lab: migration to the ha profile through the operator's clone from the
 
     before(async function () {
         const l = lab();
+        rendered = await renderedCluster("ha-example");
         await l.psql("CREATE TABLE orders (id int PRIMARY KEY)");
         await l.runScript("backup.sh");
         assert.equal((await l.runScript("canary.sh")).code, 0, "canary row (the drills read it)");
@@ -208,6 +210,19 @@ describe("lab: migration to the ha profile through the operator's clone from the
         assert.equal(r.json.timeline, 2);
     });
 
+    it("verify.sh on the new cluster: healthy with the archive_command the ha profile expects, unhealthy with the single node's", async function () {
+        const l = lab();
+        await clone.pg.psql("INSERT INTO orders VALUES (499)");
+        await clone.pg.switchWalAndWaitArchived({ user: l.dbUser, database: l.database });
+        const env = { PGHOST: "127.0.0.1", PGPORT: String(clone.pg.port) };
+        const ha = await l.runScript("verify.sh", { env: { ...env, TERNENT_VERIFY_ARCHIVE_COMMAND: SPILO_ARCHIVE_COMMAND } });
+        assert.equal(ha.code, 0, `${ha.stderr}\n${ha.stdout}`);
+        assert.equal(ha.json.healthy, true);
+        const single = await l.runScript("verify.sh", { env });
+        assert.equal(single.code, 1);
+        assert.match(single.json.problems.join("\n"), /archive_command ".*\/bin\/wal-g wal-push "%p"" is not the expected archiver/);
+    });
+
     it("the new cluster archives and backs up to its own prefix, and the restore drill pointed at it restores it; the old prefix is untouched", async function () {
         const l = lab();
         await clone.pg.psql("INSERT INTO orders VALUES (500)");
@@ -223,7 +238,7 @@ describe("lab: migration to the ha profile through the operator's clone from the
         const drill = await l.runScript("restore-drill.sh", {
             role: "ro",
             generation: 1,
-            env: { TERNENT_SMOKE_SQL: `SELECT 1 / (count(*) = ${committed.length + 1} AND max(id) = 500)::int FROM orders` },
+            env: { TERNENT_SMOKE_SQL: `SELECT 1 / (count(*) = ${committed.length + 2} AND max(id) = 500)::int FROM orders` },
         });
         assert.equal(drill.code, 0, `${drill.stderr}\n${drill.stdout}`);
         assert.match(drill.json.backup, /^base_00000002/);
