@@ -33,12 +33,16 @@ export function unwrapSecrets(value: unknown, pathPrefix: string, paths: string[
 /**
  * Placeholder used offline for `secure:` values of a stack file (they cannot be decrypted here).
  * Deterministic per key; a key whose format the program validates gets a value of that format
- * (the WAL-G libsodium key: 64 lower-case hex digits), every other one is `offline-secret-<hex>`.
+ * (the WAL-G libsodium key: 64 lower-case hex digits; the alert webhook: an https URL), every other one
+ * is `offline-secret-<hex>`.
  */
 export function securePlaceholder(key: string): string {
     const digest = crypto.createHash("sha256").update(`secure:${key}`).digest("hex");
     if (/(^|:)walgLibsodiumKey$/.test(key)) {
         return digest;
+    }
+    if (/(^|:)alerts\.webhookUrl$/.test(key)) {
+        return `https://hooks.invalid/offline-secret-${digest.slice(0, 32)}`;
     }
     return `offline-secret-${digest.slice(0, 32)}`;
 }
