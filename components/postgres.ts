@@ -197,7 +197,13 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                 selector: { ...(args.ha?.serviceSelector ?? pg.selectorLabels) },
                 ports: [{ name: "postgres", port: 5432, targetPort: "postgres", protocol: "TCP" }],
             },
-        }, { parent: this, ...adopt(NAMES.postgres) });
+        }, {
+            parent: this,
+            // The API server assigns the cluster IP; the provider replaces a Service whose clusterIP
+            // changes, which an imported (adopted) Service cannot be: the live value is kept.
+            ignoreChanges: ["spec.clusterIP", "spec.clusterIPs"],
+            ...adopt(NAMES.postgres),
+        });
 
         // The StatefulSet's governing Service: headless, so the pod's DNS name resolves. A bundle adopted
         // with serviceName ternent-postgres (immutable) keeps its ClusterIP Service as governing service.
@@ -243,6 +249,10 @@ export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
                 replicas: args.ha?.replicas ?? 1,
                 selector: { matchLabels: { ...pg.selectorLabels } },
                 persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                // The API server's defaults, sent explicitly: the provider replaces a StatefulSet when
+                // either differs from the live object, which an adopted StatefulSet cannot be.
+                podManagementPolicy: "OrderedReady",
+                revisionHistoryLimit: 10,
                 updateStrategy: { type: "RollingUpdate" },
                 template: {
                     metadata: {
