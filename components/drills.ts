@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DRILL_STARTING_DEADLINE_SECONDS, NAMES, PATHS, SCRIPTS } from "../lib/contract";
 import type { AlertsConfig, DrillsConfig, PostgresConfig, Schedules } from "../config";
-import { parseQuantity } from "../config";
+import { parseQuantity } from "../policy/lib/quantity";
 import { adoptOptions, StackContext } from "./context";
 import type { DrRefs } from "./disaster-recovery";
 import { labelsFor } from "./labels";

@@ -10,20 +10,7 @@ export const SHA256 = /^[0-9a-f]{64}$/;
 export const BACKUP_NAME = /^base_[0-9A-F]{24}$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** Binary and decimal Kubernetes quantity suffixes. */
-const QUANTITY_FACTORS: Record<string, number> = {
-    "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** Parses a Kubernetes quantity ("250m", "1", "512Mi", "10Gi"); undefined when malformed. */
-export function parseQuantity(text: string): number | undefined {
-    const m = /^(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(text);
-    if (!m) {
-        return undefined;
-    }
-    return Number(m[1]) * QUANTITY_FACTORS[m[2] ?? ""];
-}
+export { parseQuantity } from "../policy/lib/quantity";
 
 /** Image reference with a pinned tag (never latest) or digest; returns the tag, or an error text. */
 export function checkImage(image: string): { tag?: string; error?: string } {
