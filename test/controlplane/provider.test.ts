@@ -4,7 +4,7 @@
 // resource): the objects exist with the rendered specs, applied by the provider, and a second preview
 // and up change nothing; then the same over the kubectl bundle with `adopt: true`, where nothing may be
 // deleted or recreated. No node runs pods: tools/controlplane/up.ts gives the StatefulSet and the
-// Service the provider's `pulumi.com/skipAwait: "true"` for these tests only.
+// Service (and Jobs) the provider's `pulumi.com/skipAwait: "true"` for these tests only.
 
 import { strict as assert } from "assert";
 import * as fs from "fs";

@@ -9,9 +9,9 @@
 // `kubernetes` and the real-engine pass-through double as `random` and `digitalocean` (the stack uses
 // spaces.useExisting, so no DigitalOcean resource is declared). The provider talks to KUBECONFIG.
 //
-// No node runs pods, so the StatefulSet and the Service would never become ready: a resource transform
-// gives those two kinds the provider's documented annotation `pulumi.com/skipAwait: "true"` (this run
-// only; the program does not set it).
+// No node runs pods, so the StatefulSet, the Service and a Job (the app-role Job) would never become
+// ready or complete: a resource transform gives those kinds the provider's documented annotation
+// `pulumi.com/skipAwait: "true"` (this run only; the program does not set it).
 //
 // Steps:   up       pulumi up --yes --skip-preview (the stack is created if needed, config from config.json:
 //                   {"<key>": {"value": "<string>", "secret": bool}})
@@ -30,7 +30,7 @@ import { ConfigMap, EngineEvent, LocalWorkspace, PulumiCommand } from "@pulumi/p
 const REPO = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.TERNENT_CACHE ?? path.join(os.homedir(), ".cache", "ternent-postgres");
 /** Kinds whose readiness needs a running pod (the provider would wait for it and time out). */
-export const SKIP_AWAIT_TYPES = ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Service"];
+export const SKIP_AWAIT_TYPES = ["kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Service", "kubernetes:batch/v1:Job"];
 
 function program(): () => Promise<Record<string, unknown> | void> {
     return async () => {
