@@ -150,6 +150,9 @@ export class Lab {
         this.walgSettings = { ...rendered.walg };
         const conf = rendered.conf.split("/ternent/").join(`${this.ternent}/`);
         fs.writeFileSync(this.confFile, conf);
+        // pg_hba.conf beside it, as the ConfigMap carries it: servers started on restored data with this
+        // postgresql.conf read it (the primary keeps initdb's own, see its hba_file below).
+        fs.writeFileSync(path.join(path.dirname(this.confFile), "pg_hba.conf"), rendered.hba);
         const m = /^\s*archive_timeout\s*=\s*'?(\d+)/m.exec(conf);
         if (m) this.archiveTimeoutSeconds = Number(m[1]);
         if (this.opts.archiveTimeoutSeconds !== undefined) this.archiveTimeoutSeconds = this.opts.archiveTimeoutSeconds;

@@ -8,6 +8,8 @@ import { CapturedResource, runStack } from "../tools/harness";
 export interface RenderedSettings {
     /** data['postgresql.conf'] of ConfigMap ternent-postgres. */
     readonly conf: string;
+    /** data['pg_hba.conf'] of ConfigMap ternent-postgres (the hba_file postgresql.conf names). */
+    readonly hba: string;
     /** data of ConfigMap ternent-postgres-walg in the primary's namespace (WAL-G tuning env). */
     readonly walg: Readonly<Record<string, string>>;
     /** Where they came from. */
@@ -44,5 +46,7 @@ async function renderOnce(stack: string): Promise<RenderedSettings> {
     if (typeof conf !== "string") throw new Error(`stack ${stack} renders no ConfigMap ternent-postgres with data['postgresql.conf']`);
     const walg = configMap(run.resources, "ternent-postgres-walg", main?.metadata?.namespace)?.data;
     if (!walg) throw new Error(`stack ${stack} renders no ConfigMap ternent-postgres-walg in ${main?.metadata?.namespace}`);
-    return { conf, walg, source: `the program's render of stack ${stack}` };
+    const hba = main?.data?.["pg_hba.conf"];
+    if (typeof hba !== "string") throw new Error(`stack ${stack} renders no data['pg_hba.conf'] in ConfigMap ternent-postgres`);
+    return { conf, hba, walg, source: `the program's render of stack ${stack}` };
 }

@@ -37,7 +37,14 @@ export const backupJobColocated = stackPolicy<object>({
             }
             const bc = roleContainer(w);
             const claims = asArr(at(w.podSpec, "volumes")).filter((v) => at(v, "persistentVolumeClaim") !== undefined);
-            if (bc && claims.length === 0 && envLookup(view, w, bc, "PGDATA").kind === "missing") {
+            const pgdata = bc && claims.length === 0 ? envLookup(view, w, bc, "PGDATA") : undefined;
+            if (pgdata?.kind === "unknown") {
+                // No volume, and whether PGDATA is set is unknown until apply (an envFrom Secret during
+                // preview): decide on `up`, when the values are known.
+                checks.unknown(pgdata.where);
+                continue;
+            }
+            if (bc && pgdata?.kind === "missing") {
                 // Remote backup: nothing on the node to share; it must know where the server is.
                 const host = envLookup(view, w, bc, "PGHOST");
                 if (host.kind === "missing" || (host.kind === "value" && host.value === "")) {
