@@ -214,6 +214,9 @@ async function context(o: PeersOptions, root: string): Promise<BenchContext> {
     const confFile = path.join(ternent, "postgresql.conf");
     const conf = rendered.conf.split("/ternent/").join(`${ternent}/`);
     fs.writeFileSync(confFile, conf);
+    // The hba_file the rendered postgresql.conf names (/ternent/conf/pg_hba.conf), as the ConfigMap carries it.
+    fs.mkdirSync(path.join(ternent, "conf"), { recursive: true });
+    fs.writeFileSync(path.join(ternent, "conf", "pg_hba.conf"), rendered.hba);
     const m = /^\s*archive_timeout\s*=\s*'?(\d+)/m.exec(conf);
     const archiveTimeoutSeconds = o.archiveTimeout ?? (m ? Number(m[1]) : 60);
     chownTree(root, osUser);
