@@ -53,8 +53,12 @@ export function readHa(r: Reader, value: unknown, profile: Profile, singleName: 
     else if (!image.split("@")[0].split("/").pop()!.split(":")[0].startsWith("spilo")) {
         r.warn(`${r.key("ha.image")} = ${show(image)} is not a Spilo image: the operator and docs/ha.md assume Spilo (default ${d.image})`);
     }
+    const instances = r.integer("ha.instances", o?.instances, d.instances, 1, 9);
+    if (instances < 2) {
+        r.warn(`${r.key("ha.instances")} = ${instances}: one pod has no replica to fail over to, so a node drain still takes the database down (allowed, e.g. while moving)`);
+    }
     return {
-        instances: r.integer("ha.instances", o?.instances, d.instances, 1, 9),
+        instances,
         replication: r.oneOf("ha.replication", o?.replication, d.replication, REPLICATION_MODES),
         operatorNamespace: name("ha.operatorNamespace", o?.operatorNamespace, d.operatorNamespace),
         clusterName,

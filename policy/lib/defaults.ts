@@ -19,6 +19,8 @@ export const POLICY_CONFIG_DEFAULTS = {
     "walg-retries-bounded": { maxRetrySeconds: 900 },
     "restore-drill-weekly": { maxRestoreDrillIntervalDays: 7 },
     "pitr-drill-monthly": { maxPitrDrillIntervalDays: 31 },
+    "data-volume-retained": { retainingStorageClasses: ["do-block-storage-retain"] },
+    "drill-scratch-sufficient": { minScratchFactor: 1.5 },
     "stateful-resources-protected": {
         ...PROD,
         transientComponents: ["restore"],

@@ -6,7 +6,7 @@ import { ContainerRef, TYPES } from "./k8s";
 import { postgresContainer } from "./postgres";
 import { ResolvedEnv, Res, secretEntries, StackView, Workload } from "./stack";
 import { asArr, asStr, at, isUnknown, UNKNOWN } from "./values";
-import { envLookup, EnvLookup, sameSource, scriptOf } from "./workloads";
+import { envLookup, EnvLookup, sameSource, scriptOf, walgEnvFileSecret } from "./workloads";
 
 export interface Consumer {
     readonly w: Workload;
@@ -41,7 +41,12 @@ export function walgConsumers(view: StackView): Consumer[] {
     const out: Consumer[] = [];
     for (const w of view.workloads()) {
         for (const c of w.containers) {
-            const env = view.resolveEnv(w.meta.namespace, c.container);
+            // The primary reads the storage settings from the file its init container writes from the Secret.
+            const fileSecret = walgEnvFileSecret(w, c);
+            const container = fileSecret
+                ? { ...c.container, envFrom: [...(asArr(at(c.container, "envFrom"))), { secretRef: { name: fileSecret } }] }
+                : c.container;
+            const env = view.resolveEnv(w.meta.namespace, container);
             if (env.vars.has("WALG_S3_PREFIX") || env.secrets.some(isWalgSecret)) {
                 out.push({ w, c, env, certain: true });
             } else if (env.secrets.some((s) => maybeWalgSecret(view, s))) {

@@ -34,10 +34,48 @@ function describeSource(name: string, v: EnvValue, container: string): string {
     }
 }
 
+/** WAL-G storage settings, which the primary's archive_command may read from a file instead of its env. */
+const WALG_FILE_KEY = /^(WALG_[A-Z0-9_]+|AWS_[A-Z0-9_]+|TERNENT_DATA_GENERATION)$/;
+
+/**
+ * The Secret behind a container's TERNENT_WALG_ENV_FILE: the pod's init container that writes that file
+ * (same TERNENT_WALG_ENV_FILE, scripts/walg-secret.sh) from a mounted Secret volume. archive-command.sh
+ * and restore-command.sh load the WAL-G storage settings from it, so for them it is the environment.
+ */
+export function walgEnvFileSecret(w: Workload, c: ContainerRef): string | undefined {
+    const envOf = (x: unknown, n: string) => {
+        const e = (at(x, "env") as unknown[] | undefined ?? []).find((i) => asStr(at(i, "name")) === n);
+        return e ? asStr(at(e, "value")) : undefined;
+    };
+    const file = envOf(c.container, "TERNENT_WALG_ENV_FILE");
+    if (!file) {
+        return undefined;
+    }
+    const inits = at(w.podSpec, "initContainers");
+    const writer = (Array.isArray(inits) ? inits : []).find((i) => envOf(i, "TERNENT_WALG_ENV_FILE") === file);
+    if (!writer) {
+        return undefined;
+    }
+    const volumes = at(w.podSpec, "volumes");
+    for (const m of (at(writer, "volumeMounts") as unknown[] | undefined) ?? []) {
+        const vol = (Array.isArray(volumes) ? volumes : []).find((v) => asStr(at(v, "name")) === asStr(at(m, "name")));
+        const secret = asStr(at(vol, "secret", "secretName"));
+        if (secret) {
+            return secret;
+        }
+    }
+    return undefined;
+}
+
 /** One environment variable of a container, resolved, with a description of its source. */
 export function envLookup(view: StackView, w: Workload, c: ContainerRef, name: string): EnvLookup {
     const env = view.resolveEnv(w.meta.namespace, c.container);
-    const v = env.vars.get(name);
+    let v = env.vars.get(name);
+    const fileSecret = !v && WALG_FILE_KEY.test(name) ? walgEnvFileSecret(w, c) : undefined;
+    if (fileSecret) {
+        // Resolved as if the Secret were envFrom'd: that is what archive_command runs with.
+        v = view.resolveEnv(w.meta.namespace, { envFrom: [{ secretRef: { name: fileSecret } }] }).vars.get(name);
+    }
     if (!v) {
         if (env.opaque.length > 0) {
             const candidate = env.opaque.some((o) => o.includes("(unknown")) ? undefined : lastEnvFromCandidate(env, name);

@@ -8,6 +8,9 @@ import { backupBucketPrivate } from "./backup-bucket-private";
 import { backupJobColocated } from "./backup-job-colocated";
 import { baseBackupDaily } from "./base-backup-daily";
 import { containerImagesPinned } from "./container-images-pinned";
+import { databaseHoldsNoKeys } from "./database-holds-no-keys";
+import { dataVolumeRetained } from "./data-volume-retained";
+import { drillScratchSufficient } from "./drill-scratch-sufficient";
 import { drReadOnlyKey } from "./dr-read-only-key";
 import { haArchiveTimeout } from "./ha-archive-timeout";
 import { haBackupRetention } from "./ha-backup-retention";
@@ -55,6 +58,9 @@ export const policies: Policies = [
     drReadOnlyKey,
     statefulResourcesProtected,
     postgresVolumeRetained,
+    dataVolumeRetained,
+    databaseHoldsNoKeys,
+    drillScratchSufficient,
     podSecurityRestricted,
     containerImagesPinned,
     backupJobColocated,
@@ -68,6 +74,7 @@ export const policies: Policies = [
 
 export {
     archiveStallDetection, archiveTimeout, backupBucketLifecycle, backupBucketPrivate, backupJobColocated, baseBackupDaily, containerImagesPinned,
+    databaseHoldsNoKeys, dataVolumeRetained, drillScratchSufficient,
     drReadOnlyKey, haArchiveTimeout, haBackupRetention, haBackupsScheduled, haClientSideEncryption, haClusterProtected, haDrillsPresent,
     pitrDrillMonthly, podSecurityRestricted, postgresVolumeRetained, restoreDrillWeekly, retentionDailyBackups,
     retentionJobScheduled, retentionPitrWindow, retentionWeeklyBackups, statefulResourcesProtected, walArchivingEnabled,

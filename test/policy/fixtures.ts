@@ -218,14 +218,16 @@ export function contractStack(o: ContractOptions = {}): CapturedResource[] {
             data: { ...WALG_TUNING },
         });
     }
+    // The keys reach archive_command through the file walg-secret writes from the Secret volume, never this env.
     const postgresContainer = {
         name: "postgres", image: "postgres:15.18-bookworm",
         args: ["postgres", "-c", "config_file=/ternent/conf/postgresql.conf"],
         env: [
             { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" }, { name: "TERNENT_BIN", value: "/ternent/bin" },
             { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: "ternent-postgres", key: "POSTGRES_PASSWORD" } } },
+            { name: "TERNENT_WALG_ENV_FILE", value: "/ternent/secrets/walg.env" },
         ],
-        envFrom: walgEnvFrom(),
+        envFrom: [{ configMapRef: { name: "ternent-postgres-walg" } }],
         securityContext: SECURITY,
         volumeMounts: [
             { name: "data", mountPath: "/var/lib/postgresql/data" }, { name: "conf", mountPath: "/ternent/conf", readOnly: true },
@@ -233,13 +235,23 @@ export function contractStack(o: ContractOptions = {}): CapturedResource[] {
         ],
     };
     const stsSpec = podSpec([postgresContainer]);
-    (stsSpec.volumes as Props[]).push({ name: "conf", configMap: { name: "ternent-postgres" } });
+    (stsSpec.volumes as Props[]).push({ name: "conf", configMap: { name: "ternent-postgres" } },
+        { name: "walg-secret", secret: { secretName: "ternent-postgres-backup", defaultMode: 0o400 } },
+        { name: "secrets", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
+    (stsSpec.initContainers as Props[]).push({
+        name: "walg-secret", image: "postgres:15.18-bookworm", command: ["/ternent/scripts/walg-secret.sh"], securityContext: SECURITY,
+        env: [{ name: "TERNENT_WALG_SECRET_DIR", value: "/ternent/walg-secret" }, { name: "TERNENT_WALG_ENV_FILE", value: "/ternent/secrets/walg.env" }],
+        volumeMounts: [{ name: "walg-secret", mountPath: "/ternent/walg-secret", readOnly: true }, { name: "secrets", mountPath: "/ternent/secrets" }],
+    });
     b.custom(pg, "kubernetes:apps/v1:StatefulSet", "postgres-statefulset", {
         metadata: { name: "ternent-postgres", namespace: "backend", labels: labels("database") },
         spec: {
             replicas: 1, serviceName: "ternent-postgres", selector: { matchLabels: SELECTOR },
             template: { metadata: { labels: { ...labels("database"), ...SELECTOR } }, spec: stsSpec },
-            volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } }],
+            volumeClaimTemplates: [{
+                metadata: { name: "data" },
+                spec: { accessModes: ["ReadWriteOnce"], storageClassName: "do-block-storage-retain", resources: { requests: { storage: "10Gi" } } },
+            }],
         },
     }, { protect: true });
 
@@ -291,10 +303,19 @@ export function contractStack(o: ContractOptions = {}): CapturedResource[] {
     });
 
     const drills = b.component(`${T}Drills`, "drills");
+    // The drills restore into a generic ephemeral volume of 1.5 x the database's 10Gi.
+    const drillSpec = (container: Props): Props => {
+        const spec = podSpec([container]);
+        spec.volumes = (spec.volumes as Props[]).map((v) => v.name !== "work" ? v : {
+            name: "work",
+            ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], storageClassName: "do-block-storage", resources: { requests: { storage: "15Gi" } } } } },
+        });
+        return spec;
+    };
     b.custom(drills, "kubernetes:batch/v1:CronJob", "drills-restore-drill", cronJob("ternent-postgres-restore-drill", "backend-dr", "restore-drill",
-        "0 5 * * *", podSpec([jobContainer("restore-drill", "restore-drill.sh", [{ name: "TERNENT_WORKDIR", value: "/ternent/work" }])])));
+        "0 5 * * *", drillSpec(jobContainer("restore-drill", "restore-drill.sh", [{ name: "TERNENT_WORKDIR", value: "/ternent/work" }]))));
     b.custom(drills, "kubernetes:batch/v1:CronJob", "drills-pitr-drill", cronJob("ternent-postgres-pitr-drill", "backend-dr", "pitr-drill",
-        "0 6 1 * *", podSpec([jobContainer("pitr-drill", "pitr-drill.sh", [{ name: "TERNENT_PITR_TARGET", value: "random" }])])));
+        "0 6 1 * *", drillSpec(jobContainer("pitr-drill", "pitr-drill.sh", [{ name: "TERNENT_PITR_TARGET", value: "random" }]))));
     return b.resources;
 }
 

@@ -34,6 +34,17 @@ export const WEAKENINGS: readonly Weakening[] = [
         change: replace(/^(\s+fileRetries:\s*)3\s*\n(\s+requestRetries:\s*5\s*\n\s+maxSeconds:\s*)600\b/m, "$115\n$221600"),
         policy: "walg-retries-bounded",
     },
+    {
+        // The stack is named weak here: the tag marks it production, as a team's prod-like stack would be.
+        name: "storageClass do-block-storage (deletes its volumes)",
+        change: (t) => `${replace(/^(\s+storageClass:\s*)do-block-storage-retain\b/m, "$1do-block-storage")(t).trimEnd()}\n  pulumi:tags:\n    environment: production\n`,
+        policy: "data-volume-retained",
+    },
+    {
+        name: "drill scratch 1.2 x storageSize",
+        change: (t) => `${t.trimEnd()}\n  ternent-postgres:drills:\n    scratchFactor: 1.2\n`,
+        policy: "drill-scratch-sufficient",
+    },
 ];
 
 export function prodText(): string {

@@ -36,6 +36,12 @@ describe("config/sections/profile", () => {
         assert.match(msg, /ternent-postgres:ha\.clusterName = "ternent-postgres" is the single node's name/);
     });
 
+    it("warns that one instance is not highly available", () => {
+        const { warnings } = validate({ profile: "ha", ha: { instances: 1 } });
+        assert.ok(warnings.some((w) => /ternent-postgres:ha\.instances = 1: one pod has no replica to fail over to/.test(w)), warnings.join("\n"));
+        assert.ok(!validate({ profile: "ha" }).warnings.some((w) => /ha\.instances/.test(w)));
+    });
+
     it("refuses an unknown ha field (a typo)", () => {
         assert.match(problemsOf({ profile: "ha", ha: { instance: 3 } }), /ternent-postgres:ha\.instance = 3 is not a known field of ternent-postgres:ha \(a typo\?\)/);
     });
