@@ -12,7 +12,9 @@
 #      the partial fetch is removed from PGDATA (which was empty before), and the fallback is logged and
 #      named in the JSON line. A named backup has no fallback.
 #   3. check PG_VERSION (= this PostgreSQL's major), global/pg_control, backup_label
-#   4. recovery settings in $TERNENT_WORKDIR/restore.conf: restore_command via restore-command.sh,
+#   4. recovery settings in $TERNENT_WORKDIR/restore.conf: restore_command through one `wal-g daemon`
+#      started for this replay (walg-daemon-client.pl; TERNENT_RESTORE_WALG_DAEMON=false: one
+#      restore-command.sh process per file instead). Either way the same exit-code contract and log lines.
 #      archive_mode=off (a restore never writes to the archive), recovery_target_action=promote and
 #        latest -> no target: replay everything, then check that replay reached the end of the archive
 #                  as listed before the replay (without a target PostgreSQL silently promotes at the
@@ -35,6 +37,10 @@
 #                                   false (default): fast shutdown after promotion
 #   TERNENT_RESTORE_TIMEOUT_SECONDS replay timeout (default 3600)
 #   TERNENT_RESTORE_FALLBACKS       older backups tried when the chosen one cannot be read (default 1; 0: none)
+#   TERNENT_RESTORE_WALG_DAEMON     true (default): restore_command asks one `wal-g daemon` on a unix
+#                                   socket in the scratch directory, stopped once recovery ends, and the
+#                                   restored postmaster gets no storage key in its environment; false: one
+#                                   `wal-g wal-fetch` process per file (restore-command.sh)
 #   TERNENT_WALG_RETRY_MAX_SECONDS  the retry bound of walg.retries (walg ConfigMap), named in the JSON line
 #   TERNENT_WORKDIR                 scratch for socket, log and settings (default /ternent/work)
 #   TERNENT_RESTORE_GENERATION      the data generation being created (recovery Job): written to
@@ -47,7 +53,7 @@
 #   WALG_DOWNLOAD_FILE_RETRIES, WALG_S3_MAX_RETRIES (the retry policy)
 # Output: one JSON line {"ok","backup",…,"fallback":{from,to,reason}|null,"fetchFailures":[{backup,
 #   seconds,objects,error}],"failedObjects","retryBoundSeconds","replay":{…}|null,"socketDir","port",
-#   "running","reason","missingSegment"}; progress on stderr. The server log is $TERNENT_WORKDIR/postgres.log.
+#   "running","reason","missingSegment","restoreCommand":"daemon"|"process"}; progress on stderr. The server log is $TERNENT_WORKDIR/postgres.log.
 # Exit codes: 0 restored and promoted; 1 failed (fetch, checks, recovery error, target not reached,
 #   replay past the target, gap in the archive); 2 bad input/config; 3 refused (PGDATA not empty).
 set -euo pipefail
@@ -64,6 +70,8 @@ db_name=${PGDATABASE:-${POSTGRES_DB:-postgres}}
 case "$keep_running" in true | false) ;; *) die 2 "TERNENT_RESTORE_KEEP_RUNNING='$keep_running' must be true or false" ;; esac
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die 2 "TERNENT_RESTORE_TIMEOUT_SECONDS='$timeout_s' is not a positive number of seconds"
 fallbacks=${TERNENT_RESTORE_FALLBACKS:-1}
+use_daemon=${TERNENT_RESTORE_WALG_DAEMON:-true}
+case "$use_daemon" in true | false) ;; *) die 2 "TERNENT_RESTORE_WALG_DAEMON='$use_daemon' must be true or false" ;; esac
 [[ "$fallbacks" =~ ^[0-9]+$ ]] || die 2 "TERNENT_RESTORE_FALLBACKS='$fallbacks' is not a whole number"
 retry_bound=${TERNENT_WALG_RETRY_MAX_SECONDS:-}
 [[ "$retry_bound" =~ ^[0-9]*$ ]] || die 2 "TERNENT_WALG_RETRY_MAX_SECONDS='$retry_bound' is not a number of seconds"
@@ -101,10 +109,20 @@ report() {
         failedObjects:="$failed_objects" retryBoundSeconds:="$retry_bound" \
         recovery:="${recovery_json:-}" replay:="$replay_json" \
         pgdata="$PGDATA" socketDir="$sock" port:="$port" log="$pglog" running:="$running" \
-        reason="$reason" missingSegment="$missing"
+        reason="$reason" missingSegment="$missing" restoreCommand="$([ "$use_daemon" = true ] && echo daemon || echo process)"
 }
+daemon_pid=""
+stop_daemon() {
+    if [ -n "$daemon_pid" ]; then
+        kill "$daemon_pid" 2>/dev/null || true
+        wait "$daemon_pid" 2>/dev/null || true
+        daemon_pid=""
+    fi
+}
+trap stop_daemon EXIT
 fail() {
     reason=$2
+    stop_daemon
     if [ "$running" = true ] && [ "$keep_running" = false ]; then
         pg_ctl -D "$PGDATA" stop -m fast -w -s || true
         running=false
@@ -230,6 +248,23 @@ fi
 # --- 4. recovery settings ------------------------------------------------------------------------
 mkdir -p "$sock"
 chmod 0700 "$sock"
+restore_cmd="$TERNENT_SCRIPTS/restore-command.sh %f %p"
+if [ "$use_daemon" = true ]; then
+    # One WAL-G process for the whole replay: no process start, configuration and TLS handshake per
+    # segment (the bench's figures: README "Figures"). Its socket sits beside PostgreSQL's.
+    daemon_sock="$sock/walg.sock"
+    rm -f "$daemon_sock"
+    "$TERNENT_BIN/wal-g" daemon "$daemon_sock" >"$work/walg-daemon.log" 2>&1 &
+    daemon_pid=$!
+    for _ in $(seq 1 300); do
+        [ -S "$daemon_sock" ] && break
+        kill -0 "$daemon_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -S "$daemon_sock" ] || fail 1 "wal-g daemon did not start: $(tail -n 3 "$work/walg-daemon.log")"
+    restore_cmd="perl $TERNENT_SCRIPTS/walg-daemon-client.pl $daemon_sock f %f %p"
+    log "wal-g daemon serves restore_command on $daemon_sock (log: $work/walg-daemon.log)"
+fi
 printf 'local all all trust\n' >"$work/pg_hba.conf"
 {
     echo "# written by restore.sh for $backup, target $target"
@@ -241,7 +276,7 @@ printf 'local all all trust\n' >"$work/pg_hba.conf"
     # max_connections & co. do not apply.
     echo "hot_standby = off"
     echo "archive_mode = off"
-    echo "restore_command = '$TERNENT_SCRIPTS/restore-command.sh %f %p'"
+    echo "restore_command = '$restore_cmd'"
     echo "recovery_target_timeline = 'latest'"
     echo "recovery_target_action = 'promote'"
     # Times in the log (the "recovery stopping" line the proof reads) in UTC.
@@ -270,7 +305,13 @@ log "starting PostgreSQL on $sock (replay up to ${target_time:-${target}})"
 tr=$(now_ms)
 # archive_mode=off also on the command line: it beats a postgresql.auto.conf from the old primary.
 # pg_ctl -w returns once the postmaster is up (or died); it does not wait for the end of recovery.
-pg_ctl -D "$PGDATA" -l "$pglog" -w -t "$timeout_s" -s -o "$opts" start || true
+if [ "$use_daemon" = true ]; then
+    # The daemon holds the storage settings; the restored server needs none of them.
+    env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u WALG_LIBSODIUM_KEY \
+        pg_ctl -D "$PGDATA" -l "$pglog" -w -t "$timeout_s" -s -o "$opts" start || true
+else
+    pg_ctl -D "$PGDATA" -l "$pglog" -w -t "$timeout_s" -s -o "$opts" start || true
+fi
 # With hot_standby=off the server accepts connections only once recovery has ended and it promoted
 # (polling with connections would fill the log with FATALs, so watch the log); if recovery fails,
 # the postmaster exits.
@@ -283,6 +324,8 @@ while pg_ctl -D "$PGDATA" status >/dev/null 2>&1 && ! grep -q 'database system i
     sleep 0.2
 done
 replay_s=$(seconds_since "$tr")
+# Recovery is over (promoted, or the server stopped): nothing asks for WAL any more.
+stop_daemon
 
 # What the log says about this recovery; restore-command.sh logged every file it did not find.
 recovery_json=$(perl -MJSON::PP -e '

@@ -18,7 +18,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { chownTree, run, track, waitFor } from "..";
-import { BenchContext, DAEMON_CLIENT, ensureOk } from "./tools";
+import { BenchContext, ensureOk } from "./tools";
 
 const now = (): number => performance.now() / 1000;
 
@@ -34,8 +34,7 @@ export async function walgBreakdown(c: BenchContext, segmentsDir: string, repeat
     const dir = path.join(c.root, "breakdown");
     const pgdata = path.join(dir, "pgdata");
     fs.mkdirSync(path.join(pgdata, "pg_wal"), { recursive: true });
-    const client = path.join(dir, "client.pl");
-    fs.writeFileSync(client, DAEMON_CLIENT, { mode: 0o555 });
+    const client = path.join(c.scriptsDir, "walg-daemon-client.pl");
     if (c.osUser) {
         for (const p of [dir, pgdata, path.join(pgdata, "pg_wal")]) fs.chownSync(p, c.osUser.uid, c.osUser.gid);
         chownTree(segmentsDir, c.osUser);

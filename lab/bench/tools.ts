@@ -128,31 +128,6 @@ async function mcRaw(c: BenchContext, prefix: string, dir: string): Promise<{ se
 
 // --- WAL-G as configured here ---------------------------------------------------------------------
 
-/**
- * A client for `wal-g daemon` (WAL-G 3.0.9 ships none that we install): one message over its unix
- * socket: type byte, big-endian uint16 length (including these 3 bytes), body; wal-push ('F') sends
- * the file name, wal-fetch ('f') a count byte and length-prefixed arguments. Answers 'O' (done),
- * 'N' (not in the archive), 'E' (error). As restore_command it keeps restore-command.sh's contract:
- * exit 1 and "restore-command: not in archive: <file>" when missing, 126 on any error.
- */
-export const DAEMON_CLIENT = `#!/usr/bin/perl
-use strict;
-use warnings;
-use IO::Socket::UNIX;
-my ($sock, $type, @args) = @ARGV;
-my $fail = $type eq 'f' ? 126 : 1;
-my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $sock)
-    or do { print STDERR "walg-daemon-client: FATAL cannot connect to $sock: $!\n"; exit $fail };
-my $body = $type eq 'F' ? $args[0] : pack('C', scalar @args) . join('', map { pack('n', length $_) . $_ } @args);
-print $s $type . pack('n', length($body) + 3) . $body;
-my $r = '';
-read($s, $r, 1);
-exit 0 if $r eq 'O';
-if ($r eq 'N') { print STDERR "restore-command: not in archive: $args[0]\n"; exit 1 }
-print STDERR "restore-command: FATAL wal-g daemon answered '$r' for $type @args\n";
-exit $fail;
-`;
-
 export class WalgTool implements Tool {
     prefix = "";
     private slotDir = "";
@@ -160,8 +135,9 @@ export class WalgTool implements Tool {
     private readonly overrides: Record<string, string>;
     private daemons: ChildProcess[] = [];
     constructor(private readonly c: BenchContext, readonly name: string, overrides: Record<string, string> = {}) {
-        // BENCH_DAEMON=1: archive_command and restore_command go through `wal-g daemon` (one process
-        // for the whole recovery or archiver) instead of one wal-g process per segment.
+        // BENCH_DAEMON=1: archive_command goes through a `wal-g daemon` (one process for the archiver)
+        // instead of one wal-g process per segment. restore.sh serves restore_command through its own
+        // daemon unless TERNENT_RESTORE_WALG_DAEMON=false (a --variant setting).
         const { BENCH_DAEMON, ...rest } = overrides;
         this.daemon = BENCH_DAEMON === "1";
         this.overrides = rest;
@@ -171,12 +147,8 @@ export class WalgTool implements Tool {
         return { ...this.c.walgSettings, ...this.overrides };
     }
 
-    private get scriptsDir(): string {
-        return this.daemon ? path.join(this.slotDir, "scripts") : this.c.scriptsDir;
-    }
-
     private get client(): string {
-        return path.join(this.scriptsDir, "walg-daemon-client.pl");
+        return path.join(this.c.scriptsDir, "walg-daemon-client.pl");
     }
 
     /** Start `wal-g daemon SOCKET` for a data directory; returns the socket path once it listens. */
@@ -210,9 +182,8 @@ export class WalgTool implements Tool {
 
     settings(): Record<string, string> {
         return {
-            scripts: this.daemon
-                ? "backup.sh, restore.sh; archive_command and restore_command through `wal-g daemon` (a perl client on its unix socket)"
-                : "archive-command.sh %p, backup.sh, restore.sh (restore-command.sh %f %p)",
+            scripts: `${this.daemon ? "archive_command through `wal-g daemon` (walg-daemon-client.pl F %f)" : "archive-command.sh %p"}, backup.sh, restore.sh ` +
+                `(${this.walgEnv().TERNENT_RESTORE_WALG_DAEMON === "false" ? "restore-command.sh %f %p: one wal-g process per file" : "restore_command through one wal-g daemon: walg-daemon-client.pl f %f %p"})`,
             ...this.walgEnv(),
             WALG_LIBSODIUM_KEY: "(32 random bytes, hex: client-side encryption)",
             endpoint: this.c.minio.endpoint,
@@ -222,15 +193,6 @@ export class WalgTool implements Tool {
     setup(slot: string, dir: string): void {
         this.prefix = `${this.name}-${slot}`;
         this.slotDir = dir;
-        if (this.daemon) {
-            // the project's scripts, with restore-command.sh replaced by the daemon client
-            fs.mkdirSync(this.scriptsDir, { recursive: true });
-            for (const f of fs.readdirSync(this.c.scriptsDir)) fs.copyFileSync(path.join(this.c.scriptsDir, f), path.join(this.scriptsDir, f));
-            fs.writeFileSync(this.client, DAEMON_CLIENT, { mode: 0o555 });
-            fs.writeFileSync(path.join(this.scriptsDir, "restore-command.sh"),
-                `#!/bin/sh\nexec perl ${this.client} "$TERNENT_WALG_DAEMON_SOCKET" f "$1" "$2"\n`, { mode: 0o555 });
-            for (const f of fs.readdirSync(this.scriptsDir)) fs.chmodSync(path.join(this.scriptsDir, f), 0o555);
-        }
     }
 
     env(role: "rw" | "ro", extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -252,7 +214,7 @@ export class WalgTool implements Tool {
             WALG_LIBSODIUM_KEY_TRANSFORM: "hex",
             TERNENT_DATA_GENERATION: "0",
             TERNENT_BIN: this.c.binDir,
-            TERNENT_SCRIPTS: this.scriptsDir,
+            TERNENT_SCRIPTS: this.c.scriptsDir,
             TERNENT_WORKDIR: path.join(this.slotDir, "work"),
             TERNENT_ARCHIVE_TIMEOUT_SECONDS: String(this.c.archiveTimeoutSeconds),
             PGUSER: this.c.dbUser,
@@ -301,10 +263,8 @@ export class WalgTool implements Tool {
         const pgdata = path.join(dir, "pgdata");
         // the daemon of the archiver belongs to the dead primary
         this.stopDaemons();
-        const sock = this.daemon ? await this.startDaemon("restore", this.env("ro", { PGDATA: pgdata })) : "";
-        const r = await run(path.join(this.scriptsDir, "restore.sh"), [], {
+        const r = await run(path.join(this.c.scriptsDir, "restore.sh"), [], {
             env: this.env("ro", {
-                TERNENT_WALG_DAEMON_SOCKET: sock,
                 PGDATA: pgdata,
                 TERNENT_WORKDIR: work,
                 TERNENT_RESTORE_TARGET: target,
