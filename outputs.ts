@@ -25,6 +25,9 @@ export function stackOutputs({ config, storage, database, dr, handover, cluster 
         drNamespace: dr.namespace,
         serviceHost: database.serviceHost,
         port: 5432,
+        // The API's Secret: the application role (LOGIN, no superuser), not the bootstrap superuser.
+        appCredentialsSecret: database.appSecretName,
+        // The superuser's Secret, for this project's jobs and an operator's break-glass access only.
         credentialsSecret: database.credentialsSecretName,
         bucket: storage.bucket,
         bucketEndpoint: storage.endpoint,

@@ -7,11 +7,13 @@ describe("outputs.ts (the stack outputs)", () => {
     it("exports what users need, the libsodium key as a secret output", async () => {
         const run = await stackRun("prod");
         assert.deepEqual(Object.keys(run.outputs).sort(), [
-            "bucket", "bucketEndpoint", "credentialsSecret", "dataClaim", "dataGeneration", "dataGenerationMax", "drNamespace", "haCluster", "migration", "namespace", "port",
+            "appCredentialsSecret", "bucket", "bucketEndpoint", "credentialsSecret", "dataClaim", "dataGeneration", "dataGenerationMax", "drNamespace", "haCluster", "migration", "namespace", "port",
             "profile", "recovery", "rollback", "serviceHost", "walgLibsodiumKey", "walgPrefix", "walgPrefixes",
         ]);
         assert.deepEqual(run.secretOutputs, ["walgLibsodiumKey"]);
         assert.equal(run.outputs.serviceHost, "ternent-postgres.backend.svc");
+        assert.equal(run.outputs.appCredentialsSecret, "ternent-postgres-app", "the API's Secret is the application role's");
+        assert.equal(run.outputs.credentialsSecret, "ternent-postgres");
         assert.equal(run.outputs.walgPrefix, "s3://ternent-postgres-backups-prod/ternent-postgres");
         assert.equal(run.outputs.dataGeneration, 0);
         assert.equal(run.outputs.recovery, null);
