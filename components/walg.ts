@@ -67,6 +67,8 @@ export function walgTuning(walg: WalgConfig): Record<string, string> {
         WALG_COMPRESSION_METHOD: walg.compression,
         WALG_UPLOAD_CONCURRENCY: String(walg.uploadConcurrency),
         WALG_DOWNLOAD_CONCURRENCY: String(walg.downloadConcurrency),
+        // restore.sh (drills, restore Job): restore_command through one wal-g daemon, or one process per file.
+        TERNENT_RESTORE_WALG_DAEMON: String(walg.restoreDaemon),
         ...retryEnv(walg.retries.fileRetries, walg.retries.requestRetries),
         // The bound the retries stay under (restore.sh names it in its verdict).
         TERNENT_WALG_RETRY_MAX_SECONDS: String(walg.retries.maxSeconds),

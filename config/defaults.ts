@@ -51,6 +51,9 @@ export const DEFAULTS = {
         compression: "zstd",
         uploadConcurrency: 4,
         downloadConcurrency: 4,
+        // Replay through one `wal-g daemon` instead of one wal-g process per WAL segment (restore.sh):
+        // the restore's replay is where WAL-G lost to pgBackRest (README "Figures").
+        restoreDaemon: true,
         // backup-fetch gives up on an unreadable object after 7 min of sleeps (1 + 2 + 4) plus 4 × 25 s of
         // request retries = 520 s worst case, instead of WAL-G's 67 minutes (15 rounds, 15 request retries).
         retries: { fileRetries: 3, requestRetries: 5, maxSeconds: 600 },

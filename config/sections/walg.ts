@@ -17,6 +17,8 @@ export interface WalgConfig {
     readonly compression: string;
     readonly uploadConcurrency: number;
     readonly downloadConcurrency: number;
+    /** restore.sh serves restore_command through one `wal-g daemon` (TERNENT_RESTORE_WALG_DAEMON). */
+    readonly restoreDaemon: boolean;
     /** The one retry policy of every WAL-G consumer (policy/lib/walg-retry.ts). */
     readonly retries: WalgRetries;
 }
@@ -35,7 +37,7 @@ export interface WalgRetries {
 
 export function readWalg(r: Reader, value: unknown): WalgConfig {
     const d = DEFAULTS.walg;
-    const o = r.object("walg", value, ["version", "url", "sha256", "installerImage", "compression", "uploadConcurrency", "downloadConcurrency", "retries"]) ?? {};
+    const o = r.object("walg", value, ["version", "url", "sha256", "installerImage", "compression", "uploadConcurrency", "downloadConcurrency", "restoreDaemon", "retries"]) ?? {};
     const version = r.string("walg.version", o.version, d.version);
     if (!/^v\d+\.\d+\.\d+$/.test(version)) {
         r.problem("walg.version", version, "is not a pinned release: allowed is vMAJOR.MINOR.PATCH (e.g. v3.0.9), never latest");
@@ -65,8 +67,9 @@ export function readWalg(r: Reader, value: unknown): WalgConfig {
     const compression = r.oneOf("walg.compression", o.compression, d.compression, COMPRESSIONS);
     const uploadConcurrency = r.integer("walg.uploadConcurrency", o.uploadConcurrency, d.uploadConcurrency, 1, 64);
     const downloadConcurrency = r.integer("walg.downloadConcurrency", o.downloadConcurrency, d.downloadConcurrency, 1, 64);
+    const restoreDaemon = r.bool("walg.restoreDaemon", o.restoreDaemon, d.restoreDaemon);
     const retries = readRetries(r, o.retries, downloadConcurrency);
-    return { version, url, sha256, installerImage, compression, uploadConcurrency, downloadConcurrency, retries };
+    return { version, url, sha256, installerImage, compression, uploadConcurrency, downloadConcurrency, restoreDaemon, retries };
 }
 
 /** walg.retries: the counts WAL-G gets and the bound their worst case must stay under. */

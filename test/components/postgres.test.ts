@@ -96,9 +96,16 @@ describe("components/postgres (Postgres)", () => {
         const run = await runWith({ walg: { compression: "zstd", uploadConcurrency: 2 } });
         assert.deepEqual(findK8s(run, "ConfigMap", "ternent-postgres-walg", NS).inputs.data, {
             AWS_S3_FORCE_PATH_STYLE: "false", WALG_COMPRESSION_METHOD: "zstd", WALG_UPLOAD_CONCURRENCY: "2", WALG_DOWNLOAD_CONCURRENCY: "4",
-            WALG_DOWNLOAD_FILE_RETRIES: "3", WALG_S3_MAX_RETRIES: "5", WALG_S3_MIN_THROTTLING_RETRY_DELAY: "500",
+            TERNENT_RESTORE_WALG_DAEMON: "true", WALG_DOWNLOAD_FILE_RETRIES: "3", WALG_S3_MAX_RETRIES: "5", WALG_S3_MIN_THROTTLING_RETRY_DELAY: "500",
             WALG_S3_MAX_THROTTLING_RETRY_DELAY: "10000", TERNENT_WALG_RETRY_MAX_SECONDS: "600",
         });
+    });
+
+    it("turns walg.restoreDaemon off for the drills and the restore Job through the same ConfigMap", async () => {
+        const run = await runWith({ walg: { restoreDaemon: false } });
+        for (const ns of [NS, "backend-dr"]) {
+            assert.equal((findK8s(run, "ConfigMap", "ternent-postgres-walg", ns).inputs.data as Record<string, string>).TERNENT_RESTORE_WALG_DAEMON, "false");
+        }
     });
 
     it("gives every container that runs WAL-G the same retry policy from walg.retries (primary, jobs, drills, restore Job)", async () => {

@@ -25,6 +25,12 @@ describe("config/sections/walg", () => {
         assert.match(msg, /ternent-postgres:walg\.sha256 = .* has upper-case hex digits: allowed are exactly 64 lower-case hex digits/);
     });
 
+    it("defaults walg.restoreDaemon to true and refuses a value that is not a boolean", () => {
+        assert.equal(validate({}).config.walg.restoreDaemon, true);
+        assert.equal(validate({ walg: { restoreDaemon: false } }).config.walg.restoreDaemon, false);
+        assert.match(problemsOf({ walg: { restoreDaemon: "yes" } }), /ternent-postgres:walg\.restoreDaemon = "yes" is not a boolean: allowed values are true and false/);
+    });
+
     it("refuses a WAL-G URL pointing at latest", () => {
         const msg = problemsOf({ walg: { url: "https://github.com/wal-g/wal-g/releases/latest/download/wal-g.tar.gz", sha256: DEFAULTS.walg.sha256 } });
         assert.match(msg, /ternent-postgres:walg\.url = .* points at "latest": allowed is the URL of one pinned release asset/);
