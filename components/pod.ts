@@ -378,32 +378,26 @@ export interface DatabaseRefs {
  * ReadWriteOnce volume). local: mounts the primary's PVC read-only on the primary's node.
  */
 export function backupPod(image: string, walg: WalgConfig, db: DatabaseRefs): PodSpec {
-    if (db.backupMode === "remote") {
-        return scriptPod({
-            image,
-            script: SCRIPTS.backup,
-            containerName: "backup",
-            scriptsConfigMap: db.scriptsConfigMapName,
-            walg,
-            envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
-            envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
-            resources: JOB_RESOURCES,
-        });
-    }
-    const data = dataVolume("data", db.dataClaimName);
-    return scriptPod({
+    const remote: ScriptPodArgs = {
         image,
         script: SCRIPTS.backup,
         containerName: "backup",
         scriptsConfigMap: db.scriptsConfigMapName,
         walg,
-        env: { PGDATA: PATHS.pgdata },
         envRefs: pgConnectionEnv(db.serviceHost, db.credentialsSecretName),
         envFrom: walgEnvFrom(db.backupSecretName, db.walgConfigMapName),
+        resources: JOB_RESOURCES,
+    };
+    if (db.backupMode === "remote") {
+        return scriptPod(remote);
+    }
+    const data = dataVolume("data", db.dataClaimName);
+    return scriptPod({
+        ...remote,
+        env: { PGDATA: PATHS.pgdata },
         volumes: [data.volume],
         // wal-g backup-push only reads the data directory.
         volumeMounts: [{ ...data.mount, readOnly: true }],
-        resources: JOB_RESOURCES,
         affinity: sameNodeAsPostgres(db.selectorLabels, db.namespace),
     });
 }
