@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { NAMES, PATHS, SCRIPTS } from "../lib/contract";
 import type { WalgConfig } from "../config";
 import { Labels } from "./labels";
+import type { DatabaseRefs } from "./postgres";
 import { walgTuning } from "./walg";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -17,6 +18,9 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 type EnvFromSource = k8s.types.input.core.v1.EnvFromSource;
 type Resources = k8s.types.input.core.v1.ResourceRequirements;
 type Affinity = k8s.types.input.core.v1.Affinity;
+
+// Declared with the component that provides them (postgres.ts); here for the builders of the jobs.
+export type { DatabaseRefs };
 
 /** uid/gid of the postgres user in the official Debian-based image. */
 export const POSTGRES_UID = 999;
@@ -346,30 +350,6 @@ export function sameNodeAsPostgres(selectorLabels: Readonly<Record<string, strin
             }],
         },
     };
-}
-
-/** What the jobs of the primary's namespace need to know about the database (Postgres outputs). */
-export interface DatabaseRefs {
-    /** Namespace of the database. */
-    readonly namespace: string;
-    /** In-cluster DNS name of the Service. */
-    readonly serviceHost: string;
-    /** Secret with POSTGRES_USER/POSTGRES_DB/POSTGRES_PASSWORD. */
-    readonly credentialsSecretName: string;
-    /** Secret with the WAL-G storage env (read-write key, current generation). */
-    readonly backupSecretName: string;
-    /** ConfigMap with the scripts. */
-    readonly scriptsConfigMapName: string;
-    /** ConfigMap with the WAL-G tuning env. */
-    readonly walgConfigMapName: string;
-    /** PVC the database runs on. */
-    readonly dataClaimName: pulumi.Output<string>;
-    /** Labels selecting the Postgres pod. */
-    readonly selectorLabels: Readonly<Record<string, string>>;
-    /** How base backups read the database (postgres.backupMode). */
-    readonly backupMode: "remote" | "local";
-    /** The StatefulSet and the objects it reads: jobs are created after them. */
-    readonly ready: readonly pulumi.Resource[];
 }
 
 /**

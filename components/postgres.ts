@@ -12,7 +12,7 @@ import type { PostgresConfig } from "../config";
 import { adoptOptions, StackContext } from "./context";
 import { labelsFor } from "./labels";
 import {
-    baseEnv, containerSecurityContext, DatabaseRefs, emptyDirVolume, GUARANTEED_INIT, hardenedPod, literalEnv, memoryVolume, pgConnectionEnv,
+    baseEnv, containerSecurityContext, emptyDirVolume, GUARANTEED_INIT, hardenedPod, literalEnv, memoryVolume, pgConnectionEnv,
     podConfigMaps, scriptPod, scriptsVolume, SMALL_RESOURCES, VOLUMES, walgInitContainer, walgSecretInitContainer,
 } from "./pod";
 import { WalgAccess, walgSecretAnnotations, walgSecretData } from "./walg";
@@ -98,17 +98,31 @@ export interface PostgresArgs {
     readonly ha?: { readonly replicas: 0 | 1; readonly serviceSelector: Readonly<Record<string, string>> };
 }
 
-/** The database; its DatabaseRefs (documented there) are what the jobs, the handover and the drills use. */
-export class Postgres extends pulumi.ComponentResource implements DatabaseRefs {
+/** What the jobs of the primary's namespace need to know about the database (Postgres outputs). */
+export type DatabaseRefs = Pick<Postgres, "namespace" | "serviceHost" | "credentialsSecretName" | "backupSecretName" | "scriptsConfigMapName" |
+    "walgConfigMapName" | "dataClaimName" | "selectorLabels" | "backupMode" | "ready">;
+
+/** The database; its DatabaseRefs are what the jobs, the handover and the drills use. */
+export class Postgres extends pulumi.ComponentResource {
+    /** Namespace of the database. */
     readonly namespace: string;
+    /** In-cluster DNS name of the Service. */
     readonly serviceHost: string;
+    /** Secret with POSTGRES_USER/POSTGRES_DB/POSTGRES_PASSWORD. */
     readonly credentialsSecretName: string;
+    /** Secret with the WAL-G storage env (read-write key, current generation). */
     readonly backupSecretName: string;
+    /** ConfigMap with the scripts. */
     readonly scriptsConfigMapName: string;
+    /** ConfigMap with the WAL-G tuning env. */
     readonly walgConfigMapName: string;
+    /** PVC the database runs on. */
     readonly dataClaimName: pulumi.Output<string>;
+    /** Labels selecting the Postgres pod. */
     readonly selectorLabels: Readonly<Record<string, string>>;
+    /** How base backups read the database (postgres.backupMode). */
     readonly backupMode: "remote" | "local";
+    /** The StatefulSet and the objects it reads: jobs are created after them. */
     readonly ready: readonly pulumi.Resource[];
     readonly statefulSet: k8s.apps.v1.StatefulSet;
     /** Secret with the API's credentials (its own role, not the superuser). */
