@@ -110,7 +110,35 @@ export class HaCluster extends pulumi.ComponentResource {
         let clone: Record<string, pulumi.Input<string | boolean>> | undefined;
         let cutover: k8s.batch.v1.Job | undefined;
         const migrateLabels = labelsFor(stack, "migrate", mig ? { [LABELS.dataGeneration]: String(mig.generation) } : {});
-        const jobTimeout = (hours: number) => ({ activeDeadlineSeconds: hours * 3600, customTimeouts: { create: `${hours * 60 + 10}m` } });
+        // One Job of the migration (cut-over or verify): runs `script` once against `host`, within `hours`.
+        const migrateJob = (role: string, m: MigrationConfig, job: { name: string; script: string; container: string; host: string; hours: number },
+            opts: pulumi.CustomResourceOptions): k8s.batch.v1.Job => {
+            const activeDeadlineSeconds = job.hours * 3600;
+            return new k8s.batch.v1.Job(`${name}-${role}`, {
+                metadata: { name: job.name, namespace: ns, labels: { ...migrateLabels } },
+                spec: {
+                    backoffLimit: 0,
+                    activeDeadlineSeconds,
+                    template: {
+                        metadata: { labels: { ...migrateLabels } },
+                        spec: scriptPod({
+                            image,
+                            script: job.script,
+                            containerName: job.container,
+                            scriptsConfigMap: db.scriptsConfigMapName,
+                            env: {
+                                TERNENT_MIGRATION_AT: m.at,
+                                TERNENT_MIGRATION_GENERATION: String(m.generation),
+                                TERNENT_MIGRATION_TIMEOUT_SECONDS: String(activeDeadlineSeconds - 600),
+                            },
+                            envRefs: pgConnectionEnv(job.host, db.credentialsSecretName),
+                            resources: SMALL_RESOURCES,
+                            tmpSize: "16Mi",
+                        }),
+                    },
+                },
+            }, { parent: this, ...opts, customTimeouts: { create: `${job.hours * 60 + 10}m` } });
+        };
         if (mig && args.cloneSource) {
             const src = args.cloneSource;
             const apiDown = mig.scaleApi ? apiReplicasPatch(`${name}-api-down-g${mig.generation}`, ns, 0, { parent: this }) : undefined;
@@ -127,31 +155,10 @@ export class HaCluster extends pulumi.ComponentResource {
                 stringData: walgSecretData(src),
             // The cluster's pods read it for as long as the resource has its clone section (the migration block stays).
             }, { parent: this, protect });
-            const t = jobTimeout(7);
-            cutover = new k8s.batch.v1.Job(`${name}-cutover`, {
-                metadata: { name: generationNames.migrateJob(mig.generation), namespace: ns, labels: { ...migrateLabels } },
-                spec: {
-                    backoffLimit: 0,
-                    activeDeadlineSeconds: t.activeDeadlineSeconds,
-                    template: {
-                        metadata: { labels: { ...migrateLabels } },
-                        spec: scriptPod({
-                            image,
-                            script: SCRIPTS.migrateCutover,
-                            containerName: "migrate",
-                            scriptsConfigMap: db.scriptsConfigMapName,
-                            env: {
-                                TERNENT_MIGRATION_AT: mig.at,
-                                TERNENT_MIGRATION_GENERATION: String(mig.generation),
-                                TERNENT_MIGRATION_TIMEOUT_SECONDS: String(t.activeDeadlineSeconds - 600),
-                            },
-                            envRefs: pgConnectionEnv(`${NAMES.singleService}.${ns}.svc`, db.credentialsSecretName),
-                            resources: SMALL_RESOURCES,
-                            tmpSize: "16Mi",
-                        }),
-                    },
-                },
-            }, { parent: this, dependsOn: [single, ...(apiDown ? [apiDown] : [])], customTimeouts: t.customTimeouts });
+            cutover = migrateJob("cutover", mig, {
+                name: generationNames.migrateJob(mig.generation), script: SCRIPTS.migrateCutover, container: "migrate",
+                host: `${NAMES.singleService}.${ns}.svc`, hours: 7,
+            }, { dependsOn: [single, ...(apiDown ? [apiDown] : [])] });
             before.push(cutover, cloneSecret);
             // The clone reads the single node's prefix with the read-only key (Spilo's CLONE_ envdir); the
             // operator adds CLONE_WALE_S3_PREFIX, CLONE_TARGET_TIME and CLONE_AWS_ENDPOINT from spec.clone.
@@ -261,31 +268,10 @@ export class HaCluster extends pulumi.ComponentResource {
 
         // --- the migration's second half: prove every commit is there, then the API back up ----------------
         if (mig && cutover) {
-            const t = jobTimeout(6);
-            const verify = new k8s.batch.v1.Job(`${name}-verify`, {
-                metadata: { name: generationNames.migrateVerifyJob(mig.generation), namespace: ns, labels: { ...migrateLabels } },
-                spec: {
-                    backoffLimit: 0,
-                    activeDeadlineSeconds: t.activeDeadlineSeconds,
-                    template: {
-                        metadata: { labels: { ...migrateLabels } },
-                        spec: scriptPod({
-                            image,
-                            script: SCRIPTS.migrateVerify,
-                            containerName: "migrate-verify",
-                            scriptsConfigMap: db.scriptsConfigMapName,
-                            env: {
-                                TERNENT_MIGRATION_AT: mig.at,
-                                TERNENT_MIGRATION_GENERATION: String(mig.generation),
-                                TERNENT_MIGRATION_TIMEOUT_SECONDS: String(t.activeDeadlineSeconds - 600),
-                            },
-                            envRefs: pgConnectionEnv(`${ha.clusterName}.${ns}.svc`, db.credentialsSecretName),
-                            resources: SMALL_RESOURCES,
-                            tmpSize: "16Mi",
-                        }),
-                    },
-                },
-            }, { parent: this, dependsOn: [this.cluster], customTimeouts: t.customTimeouts });
+            const verify = migrateJob("verify", mig, {
+                name: generationNames.migrateVerifyJob(mig.generation), script: SCRIPTS.migrateVerify, container: "migrate-verify",
+                host: `${ha.clusterName}.${ns}.svc`, hours: 6,
+            }, { dependsOn: [this.cluster] });
             if (mig.scaleApi) apiReplicasPatch(`${name}-api-up-g${mig.generation}`, ns, mig.apiReplicas, { parent: this, dependsOn: [verify] });
             this.summary = pulumi.all([args.cloneSource!.walgPrefix, args.storage.walgPrefix]).apply(([from, to]) => ({
                 generation: mig.generation,
