@@ -3,27 +3,17 @@
 // operator from generation N−1's backups (or migration.fromGeneration's) up to the cut-over time `at`.
 // Whether `at` may lie in the past (this migration already ran) is decided in history.ts.
 
-import { generationNames } from "../../lib/contract";
-import { DEFAULTS } from "../defaults";
 import { parseRfc3339 } from "../formats";
 import { Reader } from "../reader";
 import type { Profile } from "./profile";
+import { GenerationSource, readGenerationSource } from "./recovery";
 
-export interface MigrationConfig {
+/** The cluster is the generation written, cloned from the source generation (GenerationSource). */
+export interface MigrationConfig extends GenerationSource {
     /** T as configured: RFC 3339 with a zone. */
     readonly at: string;
     /** T with an explicit +00:00 offset, the form the operator's CRD requires for clone.timestamp. */
     readonly cloneTimestamp: string;
-    readonly scaleApi: boolean;
-    readonly apiReplicas: number;
-    /** Generation the cluster archives to (= dataGeneration). */
-    readonly generation: number;
-    /** migration.fromGeneration as configured. */
-    readonly fromGeneration?: number;
-    /** Generation cloned from: fromGeneration, else the one the previous deployment runs on (N−1 without history). */
-    readonly sourceGeneration: number;
-    /** Prefix of sourceGeneration. */
-    readonly sourcePrefix: string;
     /** The previous deployment ran this migration (history.ts): the single node is scaled to 0, nothing is redone. */
     readonly completed: boolean;
 }
@@ -62,23 +52,10 @@ export function readMigration(r: Reader, value: unknown, profile: Profile, gener
             }
         }
     }
-    let fromGeneration: number | undefined;
-    if (o.fromGeneration !== undefined) {
-        fromGeneration = r.integer("migration.fromGeneration", o.fromGeneration, Math.max(generation - 1, 0), 0, 1000, " (the single node's generation)");
-        if (generation >= 1 && fromGeneration >= generation) {
-            r.problem("migration.fromGeneration", o.fromGeneration, `is not older than ${r.key("dataGeneration")} = ${generation}: allowed are 0..${generation - 1}`);
-        }
-    }
-    const sourceGeneration = fromGeneration ?? Math.max(generation - 1, 0);
     return {
         at,
         cloneTimestamp,
-        scaleApi: r.bool("migration.scaleApi", o.scaleApi, DEFAULTS.migration.scaleApi),
-        apiReplicas: r.integer("migration.apiReplicas", o.apiReplicas, DEFAULTS.migration.apiReplicas, 0, 100),
-        generation,
-        fromGeneration,
-        sourceGeneration,
-        sourcePrefix: generationNames.prefix(basePrefix, sourceGeneration),
+        ...readGenerationSource(r, "migration", o, generation, basePrefix, { what: "the single node's generation", why: "" }),
         completed: false,
     };
 }

@@ -5,22 +5,55 @@
 import { generationNames } from "../../lib/contract";
 import { DEFAULTS } from "../defaults";
 import { BACKUP_NAME, parseRfc3339 } from "../formats";
-import { Reader } from "../reader";
+import { Obj, Reader } from "../reader";
 
-export interface RecoveryConfig {
-    /** As configured: latest, an RFC 3339 time, or a backup name. */
-    readonly target: string;
-    readonly targetKind: "latest" | "time" | "backup";
+/**
+ * A new data generation made from an older generation's history, with the API scaled down meanwhile:
+ * a recovery restores it, a migration's cluster clones it (migration.ts).
+ */
+export interface GenerationSource {
     readonly scaleApi: boolean;
     readonly apiReplicas: number;
-    /** Generation restored into (= dataGeneration). */
+    /** Generation written (= dataGeneration). */
     readonly generation: number;
-    /** recovery.fromGeneration as configured (roll forward to another generation's history). */
+    /** <block>.fromGeneration as configured (a recovery can roll forward to another generation's history). */
     readonly fromGeneration?: number;
-    /** Generation restored from: recovery.fromGeneration, else the one the previous deployment runs on (N−1 without history). */
+    /** Generation read: fromGeneration, else the one the previous deployment runs on (N−1 without history). */
     readonly sourceGeneration: number;
     /** Prefix of sourceGeneration. */
     readonly sourcePrefix: string;
+}
+
+export interface RecoveryConfig extends GenerationSource {
+    /** As configured: latest, an RFC 3339 time, or a backup name. */
+    readonly target: string;
+    readonly targetKind: "latest" | "time" | "backup";
+}
+
+/**
+ * The GenerationSource fields of a recovery or migration block. fromGeneration must be older than the
+ * generation written: `what` names it in the allowed range, `why` (empty or ending in "; ") says why.
+ */
+export function readGenerationSource(r: Reader, block: "recovery" | "migration", o: Obj, generation: number, basePrefix: string,
+    text: { what: string; why: string }): GenerationSource {
+    // Default: the generation that runs now, which is N−1 until a rollback (checkAgainstPrevious knows).
+    let fromGeneration: number | undefined;
+    if (o.fromGeneration !== undefined) {
+        fromGeneration = r.integer(`${block}.fromGeneration`, o.fromGeneration, Math.max(generation - 1, 0), 0, 1000, ` (${text.what})`);
+        if (generation >= 1 && fromGeneration >= generation) {
+            r.problem(`${block}.fromGeneration`, o.fromGeneration, `is not older than ${r.key("dataGeneration")} = ${generation}: ${text.why}` +
+                `allowed are 0..${generation - 1}`);
+        }
+    }
+    const sourceGeneration = fromGeneration ?? Math.max(generation - 1, 0);
+    return {
+        scaleApi: r.bool(`${block}.scaleApi`, o.scaleApi, DEFAULTS[block].scaleApi),
+        apiReplicas: r.integer(`${block}.apiReplicas`, o.apiReplicas, DEFAULTS[block].apiReplicas, 0, 100),
+        generation,
+        fromGeneration,
+        sourceGeneration,
+        sourcePrefix: generationNames.prefix(basePrefix, sourceGeneration),
+    };
 }
 
 export function readRecovery(r: Reader, value: unknown, generation: number, basePrefix: string, pitrDays: number, now: Date): RecoveryConfig | undefined {
@@ -60,23 +93,12 @@ export function readRecovery(r: Reader, value: unknown, generation: number, base
             r.problem("recovery.target", o.target, `is older than the PITR window (${r.key("retention.pitrDays")} = ${pitrDays}): allowed are times from ${new Date(now.getTime() - pitrDays * 86_400_000).toISOString()} to now (${now.toISOString()})`);
         }
     }
-    // Default: the generation that runs now, which is N−1 until a rollback (checkAgainstPrevious knows).
-    let fromGeneration: number | undefined;
-    if (o.fromGeneration !== undefined) {
-        fromGeneration = r.integer("recovery.fromGeneration", o.fromGeneration, Math.max(generation - 1, 0), 0, 1000, " (a generation that holds history)");
-        if (generation >= 1 && fromGeneration >= generation) {
-            r.problem("recovery.fromGeneration", o.fromGeneration, `is not older than ${r.key("dataGeneration")} = ${generation}: a restore reads the history of an ` +
-                `existing generation into a new one; allowed are 0..${generation - 1}`);
-        }
-    }
     return {
         target,
         targetKind,
-        scaleApi: r.bool("recovery.scaleApi", o.scaleApi, DEFAULTS.recovery.scaleApi),
-        apiReplicas: r.integer("recovery.apiReplicas", o.apiReplicas, DEFAULTS.recovery.apiReplicas, 0, 100),
-        generation,
-        fromGeneration,
-        sourceGeneration: fromGeneration ?? Math.max(generation - 1, 0),
-        sourcePrefix: generationNames.prefix(basePrefix, fromGeneration ?? Math.max(generation - 1, 0)),
+        ...readGenerationSource(r, "recovery", o, generation, basePrefix, {
+            what: "a generation that holds history",
+            why: "a restore reads the history of an existing generation into a new one; ",
+        }),
     };
 }
