@@ -11,18 +11,12 @@ import { UNKNOWN_STRING_SENTINEL } from "../../policy/lib/values";
 import { CapturedResource, PROJECT, REPO_ROOT, securePlaceholder } from "../harness";
 import { AnalyzerResource } from "./analyzer";
 
-export interface EngineResource {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
-    readonly custom: boolean;
-    readonly parent?: string;
-    readonly dependencies: string[];
-    readonly propertyDependencies: Record<string, string[]>;
-    /** What Analyze sees. */
-    readonly inputs: Record<string, unknown>;
-    /** What AnalyzeStack sees. */
-    readonly outputs: Record<string, unknown>;
+/**
+ * A captured resource as the engine hands it to the analyzer (inputs are what Analyze sees, outputs
+ * what AnalyzeStack sees), with the analyzer's options and the resource's provider instead of the
+ * captured options and secret paths.
+ */
+export interface EngineResource extends Omit<CapturedResource, "secretPaths" | "options"> {
     readonly options: AnalyzerResource["options"];
     readonly provider?: { readonly urn: string; readonly type: string; readonly name: string; readonly properties: Record<string, unknown> };
 }
