@@ -28,6 +28,15 @@ export interface PgRuntime {
 
 const SHELLS = /(^|\/)(sh|bash|dash|ash)$/;
 
+/** The stack's Postgres StatefulSets (StackView.postgres); a stack without one makes the policy not applicable. */
+export function postgresOrNotApplicable(view: StackView): Workload[] {
+    const sets = view.postgres();
+    if (sets.length === 0) {
+        view.args.notApplicable("the stack has no Postgres StatefulSet");
+    }
+    return sets;
+}
+
 /** The postgres container of a workload: image postgres:* or a command line starting postgres. */
 export function postgresContainer(w: Workload): ContainerRef | undefined {
     const apps = w.containers.filter((c) => c.kind === "container");

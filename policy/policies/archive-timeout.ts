@@ -2,7 +2,7 @@
 // is archived (the recovery point objective on a quiet database).
 import { pgDurationSeconds, PgConfError } from "../lib/pgconf";
 import { stackPolicy } from "../lib/checks";
-import { postgresRuntime } from "../lib/postgres";
+import { postgresOrNotApplicable, postgresRuntime } from "../lib/postgres";
 import { StackView } from "../lib/stack";
 import { stackFile, stackKey } from "../lib/workloads";
 import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
@@ -25,10 +25,7 @@ export const archiveTimeout = stackPolicy<ArchiveTimeoutConfig>({
     },
     validate(args, checks, config) {
         const view = new StackView(args);
-        const sets = view.postgres();
-        if (sets.length === 0) {
-            args.notApplicable("the stack has no Postgres StatefulSet");
-        }
+        const sets = postgresOrNotApplicable(view);
         const max = config.maxArchiveTimeoutSeconds;
         const fix = `Fix: set ${stackKey(view, "postgres.archiveTimeoutSeconds")} to a value from 1 to ${max} in ${stackFile(view)}.`;
         for (const w of sets) {

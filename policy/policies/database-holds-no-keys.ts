@@ -6,7 +6,7 @@
 // container writes (scripts/walg-secret.sh), which this policy does not look into.
 import { stackPolicy } from "../lib/checks";
 import { TYPES } from "../lib/k8s";
-import { postgresContainer } from "../lib/postgres";
+import { postgresContainer, postgresOrNotApplicable } from "../lib/postgres";
 import { secretEntries, StackView } from "../lib/stack";
 import { asArr, asStr, at } from "../lib/values";
 
@@ -20,10 +20,7 @@ export const databaseHoldsNoKeys = stackPolicy<object>({
     severity: "critical",
     validate(args, checks) {
         const view = new StackView(args);
-        const sets = view.postgres();
-        if (sets.length === 0) {
-            args.notApplicable("the stack has no Postgres StatefulSet");
-        }
+        const sets = postgresOrNotApplicable(view);
         for (const sts of sets) {
             if (sts.unknownParts.length > 0) {
                 checks.unknown(`the pod template of StatefulSet ${sts.id}`);

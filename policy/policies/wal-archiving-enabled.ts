@@ -3,7 +3,7 @@
 // scripts ConfigMap), read from the postgresql.conf the StatefulSet really mounts.
 import { stackPolicy } from "../lib/checks";
 import { codeLines } from "../lib/k8s";
-import { postgresRuntime, PgRuntime } from "../lib/postgres";
+import { postgresOrNotApplicable, postgresRuntime, PgRuntime } from "../lib/postgres";
 import { StackView } from "../lib/stack";
 
 const WAL_PUSH = /(^|[\s/"'])wal-g["']?\s+wal-push(\s|$)/;
@@ -41,10 +41,7 @@ export const walArchivingEnabled = stackPolicy<object>({
     severity: "critical",
     validate(args, checks) {
         const view = new StackView(args);
-        const sets = view.postgres();
-        if (sets.length === 0) {
-            args.notApplicable("the stack has no Postgres StatefulSet");
-        }
+        const sets = postgresOrNotApplicable(view);
         for (const w of sets) {
             const rt = postgresRuntime(view, w);
             rt.unknown.forEach((u) => checks.unknown(u));
