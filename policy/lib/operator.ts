@@ -29,6 +29,13 @@ export function operatorClusters(view: StackView): OperatorCluster[] {
     });
 }
 
+/** The stack's operator clusters; a stack without one makes the policy not applicable. */
+export function clustersOrNotApplicable(view: StackView): OperatorCluster[] {
+    const clusters = operatorClusters(view);
+    if (clusters.length === 0) view.args.notApplicable("the stack has no postgresql resource of the operator");
+    return clusters;
+}
+
 /** One variable of the cluster's spec.env, resolved against the stack's Secrets and ConfigMaps. */
 export function clusterEnv(view: StackView, cluster: OperatorCluster, name: string): EnvLookup {
     const env = at(cluster.spec, "env");
@@ -50,6 +57,16 @@ export function knownSpec(checks: Checks, cluster: OperatorCluster): cluster is 
         return false;
     }
     return true;
+}
+
+/**
+ * The operator's clusters a policy checks, one at a time as the loop asks (clustersOrNotApplicable,
+ * then knownSpec: a cluster whose spec is unknown during preview is noted and skipped).
+ */
+export function* knownClusters(view: StackView, checks: Checks): Generator<OperatorCluster & { spec: Obj }> {
+    for (const cl of clustersOrNotApplicable(view)) {
+        if (knownSpec(checks, cl)) yield cl;
+    }
 }
 
 /** A literal value of spec.env, or what it is instead (for messages). */

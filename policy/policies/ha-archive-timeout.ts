@@ -1,7 +1,7 @@
 // The operator's cluster archives WAL with WAL-G into a prefix this stack sets, and forces a segment
 // switch at least every maxArchiveTimeoutSeconds: Spilo's own default archive_timeout is 1800 s.
 import { stackPolicy } from "../lib/checks";
-import { clusterEnv, knownSpec, literal, operatorClusters } from "../lib/operator";
+import { clusterEnv, knownClusters, literal } from "../lib/operator";
 import { pgDurationSeconds, PgConfError } from "../lib/pgconf";
 import { StackView } from "../lib/stack";
 import { at, show, UNKNOWN } from "../lib/values";
@@ -26,12 +26,9 @@ export const haArchiveTimeout = stackPolicy<HaArchiveTimeoutConfig>({
     },
     validate(args, checks, config) {
         const view = new StackView(args);
-        const clusters = operatorClusters(view);
-        if (clusters.length === 0) args.notApplicable("the stack has no postgresql resource of the operator");
         const max = config.maxArchiveTimeoutSeconds;
         const fix = `Fix: set ${stackKey(view, "postgres.archiveTimeoutSeconds")} to a value from 1 to ${max} in ${stackFile(view)}.`;
-        for (const cl of clusters) {
-            if (!knownSpec(checks, cl)) continue;
+        for (const cl of knownClusters(view, checks)) {
             const useWalg = literal(clusterEnv(view, cl, "USE_WALG_BACKUP"));
             if (useWalg.value !== "true") {
                 checks.violation(`postgresql ${cl.id}: USE_WALG_BACKUP is ${useWalg.value === undefined ? `not a literal "true" (${useWalg.describe})` : show(useWalg.value)}: ` +

@@ -4,7 +4,7 @@
 // 5) can never reach a backup the job keeps: the oldest is a weekly one, at most (weekly + 1) weeks
 // plus the PITR window old.
 import { stackPolicy } from "../lib/checks";
-import { clusterEnv, comparePrefix, cronJobs, knownSpec, literal, operatorClusters, wholeNumber } from "../lib/operator";
+import { clusterEnv, clustersOrNotApplicable, comparePrefix, cronJobs, knownSpec, literal, wholeNumber } from "../lib/operator";
 import { StackView } from "../lib/stack";
 import { envLookup, roleContainer, stackFile, stackKey } from "../lib/workloads";
 
@@ -15,8 +15,7 @@ export const haBackupRetention = stackPolicy<object>({
     severity: "critical",
     validate(args, checks) {
         const view = new StackView(args);
-        const clusters = operatorClusters(view);
-        if (clusters.length === 0) args.notApplicable("the stack has no postgresql resource of the operator");
+        const clusters = clustersOrNotApplicable(view);
         const jobs = cronJobs(view, "retention");
         if (jobs.length === 0) {
             checks.violation(`The stack has no retention CronJob: the operator's cluster's backups would be pruned only by Spilo (count and days, ` +

@@ -2,7 +2,7 @@
 // least every maxBaseBackupIntervalHours, worst case. base-backup-daily judges the single node's job.
 import { stackPolicy } from "../lib/checks";
 import { CronError, maxIntervalSeconds, parseCron } from "../lib/cron";
-import { clusterEnv, knownSpec, literal, operatorClusters } from "../lib/operator";
+import { clusterEnv, knownClusters, literal } from "../lib/operator";
 import { StackView } from "../lib/stack";
 import { humanSeconds, stackFile, stackKey } from "../lib/workloads";
 import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
@@ -25,11 +25,8 @@ export const haBackupsScheduled = stackPolicy<HaBackupsConfig>({
     },
     validate(args, checks, config) {
         const view = new StackView(args);
-        const clusters = operatorClusters(view);
-        if (clusters.length === 0) args.notApplicable("the stack has no postgresql resource of the operator");
         const fix = `Fix: set ${stackKey(view, "schedules.backup")} in ${stackFile(view)} to fire at least every ${config.maxBaseBackupIntervalHours} hours, e.g. "0 2 * * *".`;
-        for (const cl of clusters) {
-            if (!knownSpec(checks, cl)) continue;
+        for (const cl of knownClusters(view, checks)) {
             const lookup = clusterEnv(view, cl, "BACKUP_SCHEDULE");
             if (lookup.kind === "unknown") {
                 checks.unknown(lookup.where);

@@ -2,7 +2,7 @@
 // from a Secret, like every other WAL-G consumer (walg-client-side-encryption); so does its clone, which
 // must read the encrypted single node's backups.
 import { stackPolicy } from "../lib/checks";
-import { clusterEnv, knownSpec, operatorClusters } from "../lib/operator";
+import { clusterEnv, knownClusters } from "../lib/operator";
 import { StackView } from "../lib/stack";
 import { at } from "../lib/values";
 
@@ -13,10 +13,7 @@ export const haClientSideEncryption = stackPolicy<object>({
     severity: "critical",
     validate(args, checks) {
         const view = new StackView(args);
-        const clusters = operatorClusters(view);
-        if (clusters.length === 0) args.notApplicable("the stack has no postgresql resource of the operator");
-        for (const cl of clusters) {
-            if (!knownSpec(checks, cl)) continue;
+        for (const cl of knownClusters(view, checks)) {
             const prefixes = at(cl.spec, "clone") !== undefined ? ["", "CLONE_"] : [""];
             for (const p of prefixes) {
                 const what = p === "" ? "its archive" : "its clone";

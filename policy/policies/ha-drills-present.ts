@@ -2,7 +2,7 @@
 // PITR drill read the prefix the cluster archives to (how often they run: restore-drill-weekly,
 // pitr-drill-monthly).
 import { stackPolicy } from "../lib/checks";
-import { comparePrefix, cronJobs, knownSpec, operatorClusters } from "../lib/operator";
+import { comparePrefix, cronJobs, knownClusters } from "../lib/operator";
 import { StackView } from "../lib/stack";
 import { stackFile, stackKey } from "../lib/workloads";
 
@@ -18,10 +18,7 @@ export const haDrillsPresent = stackPolicy<object>({
     severity: "critical",
     validate(args, checks) {
         const view = new StackView(args);
-        const clusters = operatorClusters(view);
-        if (clusters.length === 0) args.notApplicable("the stack has no postgresql resource of the operator");
-        for (const cl of clusters) {
-            if (!knownSpec(checks, cl)) continue;
+        for (const cl of knownClusters(view, checks)) {
             for (const d of DRILLS) {
                 const jobs = cronJobs(view, d.role);
                 if (jobs.length === 0) {
