@@ -1,5 +1,6 @@
 // archive_timeout bounds how long a committed write can sit in an unfinished WAL segment before it
 // is archived (the recovery point objective on a quiet database).
+import { PolicyConfigSchema } from "@pulumi/policy";
 import { pgDurationSeconds, PgConfError } from "../lib/pgconf";
 import { stackPolicy } from "../lib/checks";
 import { postgresOrNotApplicable, postgresRuntime } from "../lib/postgres";
@@ -13,21 +14,31 @@ export interface ArchiveTimeoutConfig {
     readonly maxArchiveTimeoutSeconds: number;
 }
 
+/** The config schema of both archive_timeout policies (ha-archive-timeout judges the operator's cluster). */
+export function archiveTimeoutSchema(defaultSeconds: number): PolicyConfigSchema {
+    return {
+        properties: {
+            maxArchiveTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: defaultSeconds, description: "Largest allowed archive_timeout, in seconds." },
+        },
+    };
+}
+
+/** How to fix an archive_timeout either policy refuses: the stack config key that sets it. */
+export function archiveTimeoutFix(view: StackView, max: number): string {
+    return `Fix: set ${stackKey(view, "postgres.archiveTimeoutSeconds")} to a value from 1 to ${max} in ${stackFile(view)}.`;
+}
+
 export const archiveTimeout = stackPolicy<ArchiveTimeoutConfig>({
     name: "archive-timeout",
     description: `The Postgres server forces a WAL segment switch at least every maxArchiveTimeoutSeconds (default ${DEFAULTS.maxArchiveTimeoutSeconds}): 0 < archive_timeout ≤ the maximum, as read from the postgresql.conf the StatefulSet mounts and its -c options.`,
     remediationSteps: "Set ternent-postgres:postgres.archiveTimeoutSeconds to at most 60 (and more than 0) in the stack file.",
     severity: "high",
-    configSchema: {
-        properties: {
-            maxArchiveTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: DEFAULTS.maxArchiveTimeoutSeconds, description: "Largest allowed archive_timeout, in seconds." },
-        },
-    },
+    configSchema: archiveTimeoutSchema(DEFAULTS.maxArchiveTimeoutSeconds),
     validate(args, checks, config) {
         const view = new StackView(args);
         const sets = postgresOrNotApplicable(view);
         const max = config.maxArchiveTimeoutSeconds;
-        const fix = `Fix: set ${stackKey(view, "postgres.archiveTimeoutSeconds")} to a value from 1 to ${max} in ${stackFile(view)}.`;
+        const fix = archiveTimeoutFix(view, max);
         for (const w of sets) {
             const rt = postgresRuntime(view, w);
             rt.unknown.forEach((u) => checks.unknown(u));

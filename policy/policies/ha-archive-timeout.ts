@@ -5,8 +5,8 @@ import { clusterEnv, knownClusters, literal } from "../lib/operator";
 import { pgDurationSeconds, PgConfError } from "../lib/pgconf";
 import { StackView } from "../lib/stack";
 import { at, show, UNKNOWN } from "../lib/values";
-import { stackFile, stackKey } from "../lib/workloads";
 import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+import { archiveTimeoutFix, archiveTimeoutSchema } from "./archive-timeout";
 
 const DEFAULTS = POLICY_CONFIG_DEFAULTS["ha-archive-timeout"];
 
@@ -19,15 +19,11 @@ export const haArchiveTimeout = stackPolicy<HaArchiveTimeoutConfig>({
     description: `Every postgresql resource of the Zalando operator archives with WAL-G (USE_WALG_BACKUP=true, WALE_S3_PREFIX and WALG_S3_PREFIX set in spec.env) and sets 0 < spec.postgresql.parameters.archive_timeout ≤ maxArchiveTimeoutSeconds (default ${DEFAULTS.maxArchiveTimeoutSeconds}); Spilo's own default is 1800 s.`,
     remediationSteps: "Set ternent-postgres:postgres.archiveTimeoutSeconds to at most 60; the program renders archive_timeout and the WAL-G settings into the cluster.",
     severity: "high",
-    configSchema: {
-        properties: {
-            maxArchiveTimeoutSeconds: { type: "number", exclusiveMinimum: 0, default: DEFAULTS.maxArchiveTimeoutSeconds, description: "Largest allowed archive_timeout, in seconds." },
-        },
-    },
+    configSchema: archiveTimeoutSchema(DEFAULTS.maxArchiveTimeoutSeconds),
     validate(args, checks, config) {
         const view = new StackView(args);
         const max = config.maxArchiveTimeoutSeconds;
-        const fix = `Fix: set ${stackKey(view, "postgres.archiveTimeoutSeconds")} to a value from 1 to ${max} in ${stackFile(view)}.`;
+        const fix = archiveTimeoutFix(view, max);
         for (const cl of knownClusters(view, checks)) {
             const useWalg = literal(clusterEnv(view, cl, "USE_WALG_BACKUP"));
             if (useWalg.value !== "true") {
