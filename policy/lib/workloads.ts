@@ -1,10 +1,33 @@
-// Reading what a workload's pods run: one environment variable with where it came from, the
-// CronJob schedule and its worst-case interval, and the script file a container executes.
+// Reading what a workload's pods run: the pod spec a resource policy checks, one environment variable
+// with where it came from, the CronJob schedule and its worst-case interval, and the script file a
+// container executes.
 
+import { ResourceValidationArgs } from "@pulumi/policy";
+import { Checks } from "./checks";
 import { CronError, maxIntervalSeconds, parseCron } from "./cron";
-import { commandLine, ContainerRef, ROLE_SCRIPTS } from "./k8s";
+import { commandLine, ContainerRef, kindOf, objectName, podTemplateOf, POD_TYPES, ROLE_SCRIPTS } from "./k8s";
 import { EnvValue, lastEnvFromCandidate, StackView, Workload } from "./stack";
-import { asStr, at, show, UNKNOWN } from "./values";
+import { asStr, at, raw, show, UNKNOWN } from "./values";
+
+/**
+ * The pod spec of the resource a resource policy checks, with "Kind namespace/name" for its messages.
+ * A resource without a pod template makes the policy not applicable (`reason`); while the engine does
+ * not know the template, the check is noted as hidden and the result is undefined.
+ */
+export function podSpecToCheck(args: ResourceValidationArgs, checks: Checks, reason: string): { id: string; spec: unknown } | undefined {
+    if (!POD_TYPES.includes(args.type)) {
+        args.notApplicable(reason);
+    }
+    const props = raw(args.props);
+    const id = `${kindOf(args.type)} ${objectName(props, args.name)}`;
+    const template = podTemplateOf(args.type, props);
+    const spec = template === UNKNOWN ? UNKNOWN : at(template, "spec");
+    if (spec === UNKNOWN) {
+        checks.unknown(`the pod template of ${id}`);
+        return undefined;
+    }
+    return { id, spec };
+}
 
 export type EnvLookup =
     | { readonly kind: "value"; readonly value: string; readonly where: string; readonly source: string }

@@ -1,8 +1,9 @@
 // Every container image is pinned to a tag (not latest) or a digest: an image that moves under the
 // same name can change the PostgreSQL major version (an unreadable data directory) or the installer.
 import { resourcePolicy } from "../lib/checks";
-import { containersOf, imageRef, kindOf, objectName, podTemplateOf, POD_TYPES } from "../lib/k8s";
-import { asStr, at, raw, UNKNOWN } from "../lib/values";
+import { containersOf, imageRef } from "../lib/k8s";
+import { asStr, at, UNKNOWN } from "../lib/values";
+import { podSpecToCheck } from "../lib/workloads";
 
 export const containerImagesPinned = resourcePolicy<object>({
     name: "container-images-pinned",
@@ -10,17 +11,11 @@ export const containerImagesPinned = resourcePolicy<object>({
     remediationSteps: "Set ternent-postgres:postgres.image and walg.installerImage to pinned tags (e.g. postgres:15.18-bookworm).",
     severity: "high",
     validate(args, checks) {
-        if (!POD_TYPES.includes(args.type)) {
-            args.notApplicable("only workloads with a pod template");
-        }
-        const props = raw(args.props);
-        const id = `${kindOf(args.type)} ${objectName(props, args.name)}`;
-        const template = podTemplateOf(args.type, props);
-        const spec = template === UNKNOWN ? UNKNOWN : at(template, "spec");
-        if (spec === UNKNOWN) {
-            checks.unknown(`the pod template of ${id}`);
+        const pod = podSpecToCheck(args, checks, "only workloads with a pod template");
+        if (!pod) {
             return;
         }
+        const { id, spec } = pod;
         const { containers, unknownLists } = containersOf(spec);
         unknownLists.forEach((l) => checks.unknown(`${l} of ${id}`));
         for (const { container, name, kind } of containers) {

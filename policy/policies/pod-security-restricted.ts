@@ -1,9 +1,10 @@
 // Every pod template meets the Kubernetes "restricted" Pod Security Standard (so it runs in a
 // namespace that enforces it, like the DR namespace), and namespaces the stack creates enforce it.
 import { resourcePolicy } from "../lib/checks";
-import { containersOf, kindOf, objectName, podTemplateOf, POD_TYPES, TYPES } from "../lib/k8s";
+import { containersOf, TYPES } from "../lib/k8s";
 import { metaOf } from "../lib/k8s";
 import { asArr, asObj, asStr, at, Obj, raw, strings, UNKNOWN } from "../lib/values";
+import { podSpecToCheck } from "../lib/workloads";
 
 const ALLOWED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
 const SAFE_SYSCTLS = [
@@ -144,16 +145,11 @@ export const podSecurityRestricted = resourcePolicy<object>({
             }
             return;
         }
-        if (!POD_TYPES.includes(args.type)) {
-            args.notApplicable("only workloads with a pod template and namespaces");
-        }
-        const id = `${kindOf(args.type)} ${objectName(props, args.name)}`;
-        const template = podTemplateOf(args.type, props);
-        const spec = template === UNKNOWN ? UNKNOWN : at(template, "spec");
-        if (spec === UNKNOWN) {
-            checks.unknown(`the pod template of ${id}`);
+        const pod = podSpecToCheck(args, checks, "only workloads with a pod template and namespaces");
+        if (!pod) {
             return;
         }
+        const { id, spec } = pod;
         const podSpec = asObj(spec);
         if (!podSpec) {
             checks.violation(`${id} has no pod spec.`);
