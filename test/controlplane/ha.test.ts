@@ -6,9 +6,9 @@
 import { strict as assert } from "assert";
 import { requireOrSkip } from "../setup/requirements";
 import { ControlPlane, controlPlaneSkipReason } from "../../tools/controlplane/cluster";
-import { applyOrder, differences, metaOf, RenderedObject, serverSideApply } from "../../tools/controlplane/apply";
+import { applyOrder, metaOf, RenderedObject, serverSideApply } from "../../tools/controlplane/apply";
 import { Crd, OPERATOR_RELEASE, operatorCrdSkipReason, operatorCrds } from "../../tools/operator-crd/schema";
-import { FIELD_MANAGER, renderStackFile, startFor } from "./helpers";
+import { applyEach, FIELD_MANAGER, renderStackFile, startFor } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = Record<string, any>;
@@ -53,18 +53,7 @@ describe("control plane: the ha profile's objects with the operator's CRD on a r
     for (const form of ["manifest", "registered"] as const) {
         it(`accepts every object with the CRD as the operator ${form === "manifest" ? "ships it (manifests/postgresql.crd.yaml)" : "registers it"}, without a warning, storing what was rendered`, async () => {
             await installCrd(cp!, operatorCrds()[form]);
-            const refused: string[] = [];
-            const warned: string[] = [];
-            const altered: string[] = [];
-            for (const o of objects) {
-                const r = await serverSideApply(cp!, o.obj, { fieldManager: FIELD_MANAGER });
-                if (r.status !== 200 && r.status !== 201) {
-                    refused.push(`${o.label}: ${r.status} ${r.message}`);
-                    continue;
-                }
-                warned.push(...r.warnings.map((w) => `${o.label}: ${w}`));
-                altered.push(...differences(o.obj, r.live).map((d) => `${o.label}: ${d}`));
-            }
+            const { refused, warned, altered } = await applyEach(cp!, objects);
             assert.deepEqual(refused, []);
             assert.deepEqual(warned, []);
             assert.deepEqual(altered, []);

@@ -6,7 +6,7 @@ import { flattenStackConfig, loadStackFile, runProgram, stackFilePath } from "..
 import { renderRun, renderStack } from "../../tools/render";
 import { ControlPlane } from "../../tools/controlplane/cluster";
 import { strict as assert } from "assert";
-import { existingNamespaces, renderedObjects, RenderedObject } from "../../tools/controlplane/apply";
+import { differences, existingNamespaces, renderedObjects, RenderedObject, serverSideApply } from "../../tools/controlplane/apply";
 import * as yaml from "js-yaml";
 import * as fs from "fs";
 import * as os from "os";
@@ -63,6 +63,26 @@ export function stackValue(stack: string, key: string): unknown {
 /** A control plane with the namespaces the objects need but the program does not create. */
 export function startFor(objects: readonly RenderedObject[]): Promise<ControlPlane> {
     return ControlPlane.start({ namespaces: existingNamespaces(objects) });
+}
+
+/**
+ * Applies every object once, server-side as the provider does, in the given order: what the server
+ * refused, the warnings it gave, and the rendered fields it did not store as sent.
+ */
+export async function applyEach(cp: ControlPlane, objects: readonly RenderedObject[]): Promise<{ refused: string[]; warned: string[]; altered: string[] }> {
+    const refused: string[] = [];
+    const warned: string[] = [];
+    const altered: string[] = [];
+    for (const o of objects) {
+        const r = await serverSideApply(cp, o.obj, { fieldManager: FIELD_MANAGER });
+        if (r.status !== 200 && r.status !== 201) {
+            refused.push(`${o.label} (${o.file}): ${r.status} ${r.message}`);
+            continue;
+        }
+        warned.push(...r.warnings.map((w) => `${o.label}: ${w}`));
+        altered.push(...differences(o.obj, r.live).map((d) => `${o.label}: ${d}`));
+    }
+    return { refused, warned, altered };
 }
 
 /**

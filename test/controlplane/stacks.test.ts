@@ -6,8 +6,8 @@
 import { strict as assert } from "assert";
 import { requireOrSkip } from "../setup/requirements";
 import { ControlPlane, controlPlaneSkipReason } from "../../tools/controlplane/cluster";
-import { applyOrder, differences, metaOf, RenderedObject, serverSideApply, withIgnoredChanges } from "../../tools/controlplane/apply";
-import { FIELD_MANAGER, podsOfJob, renderStackFile, renderStackObjects, restrictedFindings, stackValue, startFor } from "./helpers";
+import { applyOrder, metaOf, RenderedObject, serverSideApply, withIgnoredChanges } from "../../tools/controlplane/apply";
+import { applyEach, FIELD_MANAGER, podsOfJob, renderStackFile, renderStackObjects, restrictedFindings, stackValue, startFor } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = Record<string, any>;
@@ -39,18 +39,7 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("accepts every object by server-side apply, with no warning, and stores what was rendered", async () => {
-            const refused: string[] = [];
-            const warned: string[] = [];
-            const altered: string[] = [];
-            for (const o of objects) {
-                const r = await serverSideApply(cp!, o.obj, { fieldManager: FIELD_MANAGER });
-                if (r.status !== 200 && r.status !== 201) {
-                    refused.push(`${o.label} (${o.file}): ${r.status} ${r.message}`);
-                    continue;
-                }
-                warned.push(...r.warnings.map((w) => `${o.label}: ${w}`));
-                altered.push(...differences(o.obj, r.live).map((d) => `${o.label}: ${d}`));
-            }
+            const { refused, warned, altered } = await applyEach(cp!, objects);
             assert.deepEqual(refused, [], "objects the API server refused");
             assert.deepEqual(warned, [], "warnings of the API server");
             assert.deepEqual(altered, [], "rendered fields the server did not store as sent");
