@@ -2,11 +2,7 @@
 // they skip and say why; under CI=true a missing tool fails the run with the same reason, so CI can
 // never go green without the data path having run (see README "Tests").
 import type { Context } from "mocha";
-
-/** True when the run is CI's (CI=true or 1): nothing may skip for a missing tool. */
-export function inCI(): boolean {
-    return /^(true|1)$/i.test(process.env.CI ?? "");
-}
+import { inCI } from "./ci";
 
 /**
  * Call from a before() hook (or an it()) with the reason a required tool is missing, or undefined when

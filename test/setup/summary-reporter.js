@@ -5,6 +5,7 @@
 "use strict";
 const path = require("path");
 const Mocha = require("mocha");
+const { inCI } = require("./ci");
 const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } = Mocha.Runner.constants;
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -27,10 +28,6 @@ function suiteOf(runnable) {
     while (r && !r.file) r = r.parent;
     const file = r && r.file ? path.relative(ROOT, r.file).split(path.sep).join("/") : "";
     return SUITES.find(([, re]) => re.test(file))[0];
-}
-
-function inCI() {
-    return /^(true|1)$/i.test(process.env.CI || "");
 }
 
 class SummaryReporter extends Mocha.reporters.Spec {
