@@ -2,8 +2,9 @@
 // user wrote it (shortened) and ConfigError, which carries every problem of a config at once.
 
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../policy/lib/project";
 
-export const PROJECT = "ternent-postgres";
+export { PROJECT };
 
 /** The full config key of a path: `ternent-postgres:postgres.image`. */
 export function configKey(path: string): string {

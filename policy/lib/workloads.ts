@@ -6,6 +6,7 @@ import { ResourceValidationArgs } from "@pulumi/policy";
 import { Checks } from "./checks";
 import { CronError, maxIntervalSeconds, parseCron } from "./cron";
 import { commandLine, ContainerRef, kindOf, objectName, podTemplateOf, POD_TYPES, ROLE_SCRIPTS } from "./k8s";
+import { PROJECT } from "./project";
 import { EnvValue, lastEnvFromCandidate, StackView, Workload } from "./stack";
 import { asStr, at, raw, show, UNKNOWN } from "./values";
 
@@ -251,7 +252,7 @@ export function roleContainer(w: Workload): ContainerRef | undefined {
 
 /** A stack config key of the project, for messages (e.g. ternent-postgres:retention.daily). */
 export function stackKey(view: StackView, key: string): string {
-    const project = /^urn:pulumi:[^:]+::([^:]+)::/.exec(view.resources[0]?.urn ?? "")?.[1] ?? "ternent-postgres";
+    const project = /^urn:pulumi:[^:]+::([^:]+)::/.exec(view.resources[0]?.urn ?? "")?.[1] ?? PROJECT;
     return `${project}:${key}`;
 }
 

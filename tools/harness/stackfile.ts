@@ -5,9 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { PROJECT } from "../../policy/lib/project";
 import { securePlaceholder } from "./secrets";
 
-export const PROJECT = "ternent-postgres";
+export { PROJECT };
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export interface StackConfigInput {
