@@ -1,6 +1,6 @@
 // What the lab takes from the program: postgresql.conf (ConfigMap ternent-postgres) and the WAL-G
 // tuning env (ConfigMap ternent-postgres-walg) exactly as the program renders them for a stack, by
-// running the program under the mock runtime in this process (tools/harness.ts). There is no fallback:
+// running the program under the mock runtime in this process (tools/harness/). There is no fallback:
 // when the program cannot render, the lab cannot run what the pods run, and says why.
 import { CapturedResource, runStack } from "../tools/harness";
 

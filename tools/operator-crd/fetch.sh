@@ -2,7 +2,8 @@
 # tools/operator-crd/fetch.sh: gets the postgres-operator's own postgresql CRD at the version pinned in
 # lib/postgres-operator.json, through the Go module proxy (the module zip holds the repository's
 # manifests; go verifies it against sum.golang.org), into a cache outside the repository. The tests
-# (test/ha/) validate the rendered cluster resource against both schemas it writes:
+# (test/components/ha-cluster.test.ts, test/tools/operator-crd.test.ts, test/controlplane/ha.test.ts)
+# judge the rendered cluster resource by both schemas it writes:
 #
 #   $OUT/postgresql.crd.yaml             the module's manifests/postgresql.crd.yaml (what `kubectl apply`
 #                                        and the Helm chart install), sha256 checked against the pin

@@ -6,7 +6,7 @@
 // stack and cannot be decrypted here. secrets.json lists each removed value as
 // {"path": "<key in `pulumi config set --path` syntax>", "value": "<plaintext>"}; preview.sh sets them
 // again with `pulumi config set-all --path --secret`, encrypted for the disposable stack. The
-// plaintext is the offline placeholder the mock harness uses for the same key (tools/harness.ts
+// plaintext is the offline placeholder the mock harness uses for the same key (tools/harness/secrets.ts
 // securePlaceholder), so the real engine and the offline render run the program with equal config.
 // Exit codes: 0 written, 2 bad usage or unreadable stack file.
 
