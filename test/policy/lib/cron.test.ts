@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { CronError, maxIntervalSeconds, minIntervalSeconds, parseCron } from "../../../policy/lib/cron";
+import { CronError, firings, maxIntervalSeconds, minIntervalSeconds, parseCron } from "../../../policy/lib/cron";
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -45,6 +45,20 @@ describe("policy/lib/cron", () => {
         assert.equal(minIntervalSeconds(parseCron("*/5 * * * *")), 300);
         assert.equal(minIntervalSeconds(parseCron("0,10,50 * * * *")), 600);
         assert.equal(minIntervalSeconds(parseCron("0 2 * * *")), DAY);
+    });
+
+    it("finds the same worst gap as every firing of the four-year horizon, one by one", () => {
+        // The reference: the longest gap between consecutive firings() (the slow way it used to be done).
+        const bruteForce = (expr: string): number => {
+            const t = firings(parseCron(expr), Date.UTC(2024, 0, 1), 4 * 366 + 1);
+            let worst = 0;
+            for (let i = 1; i < t.length; i++) worst = Math.max(worst, t[i] - t[i - 1]);
+            return t.length < 2 ? Infinity : worst / 1000;
+        };
+        for (const expr of ["*/7 * * * *", "13 */5 * * *", "0 2,14 * * 1-5", "30 23 * * 0,3", "0 0 29 2 *", "0 0 31 * *", "5 4 1,15 * 1",
+            "0 12 * 2 *", "0 0 1 1 *", "0 0 30 2 *", "59 23 31 12 *", "0,30 9-17 * * 1-5", "@weekly"]) {
+            assert.equal(maxIntervalSeconds(parseCron(expr)), bruteForce(expr), expr);
+        }
     });
 
     it("ORs day-of-month and day-of-week when both are restricted, as cron does", () => {
