@@ -94,8 +94,7 @@ describe("lab: restore_command through one wal-g daemon", function () {
     it("the client maps real daemon answers like restore-command.sh: fetched 0, not in archive 1, wrong key 126 (fatal)", async function () {
         const l = lab();
         // %p as PostgreSQL passes it: relative to the data directory (the daemon's PGDATA), and never an
-        // existing file (PostgreSQL unlinks it first; WAL-G refuses to overwrite one). After an 'E' the
-        // daemon exits: harmless, since the client's 126 stops the recovery anyway.
+        // existing file (PostgreSQL unlinks it first; WAL-G refuses to overwrite one).
         await withDaemon(l, {}, async (sock, pgdata) => {
             const ok = await client(l, [sock, "f", firstSegment, "pg_wal/RECOVERYXLOG"]);
             assert.equal(ok.code, 0, ok.stderr);
@@ -105,6 +104,11 @@ describe("lab: restore_command through one wal-g daemon", function () {
             assert.match(missing.stderr, /^restore-command: not in archive: 0000000100000000000000F0$/m);
             const history = await client(l, [sock, "f", "00000009.history", "pg_wal/RECOVERYHISTORY"]);
             assert.equal(history.code, 1, history.stderr);
+            // An error answers 'E' on that connection only: the daemon serves the next request.
+            const exists = await client(l, [sock, "f", firstSegment, "pg_wal/RECOVERYXLOG"]);
+            assert.equal(exists.code, 126, "WAL-G refuses to overwrite a file");
+            const again = await client(l, [sock, "f", firstSegment, "pg_wal/RECOVERYXLOG.3"]);
+            assert.equal(again.code, 0, again.stderr);
         });
         await withDaemon(l, { WALG_LIBSODIUM_KEY: "0".repeat(64) }, async (sock) => {
             const wrongKey = await client(l, [sock, "f", firstSegment, "pg_wal/RECOVERYXLOG"]);
