@@ -16,7 +16,8 @@
  *                 restore writes ~9x the bytes it downloads and replays WAL, so 1.5 was out of reach by
  *                 construction; the restore goals are against the peers and the physical floor (--peers)
  * Defaults: --scale 75 (pgbench, about 1.1 GB), archive_timeout from the rendered postgresql.conf
- * (60 s), and the WAL-G tuning below (what ConfigMap ternent-postgres-walg should carry).
+ * (60 s), and WAL-G as the program renders it (ConfigMap ternent-postgres-walg: compression, upload and
+ * download concurrency, retries); the tuning options override single settings.
  * Prints a table; --json writes the four figures at the top level plus details.
  *
  *   npm run bench -- --peers [...]: WAL-G vs pgBackRest vs barman-cloud vs the physical floor, side by
@@ -28,18 +29,6 @@ import { Lab, PG_BIN, findTool, findWalg, killEverything, runOk, sleep } from ".
 import { parsePeersArgs, runPeers } from "./bench-peers";
 import { Writer, objectKeys, restoreFromBucket, secondsBetween, storedBytes } from "../test/faults/helpers";
 
-/**
- * The WAL-G tuning the benchmark settled on, in ConfigMap ternent-postgres-walg terms. lz4 is the only
- * codec that kept backup-push near pg_basebackup on 2 shared cores (brotli and zstd took 1.8x); the
- * other knobs (--disk-concurrency, --tar-size, --part-size, fsync on fetch) made no difference
- * above this machine's noise, so they stay at WAL-G's defaults.
- */
-export const TUNED_WALG_ENV: Record<string, string> = {
-    WALG_COMPRESSION_METHOD: "lz4",
-    WALG_UPLOAD_CONCURRENCY: "4",
-    WALG_DOWNLOAD_CONCURRENCY: "4",
-};
-
 interface Options {
     json?: string;
     scale: number;
@@ -49,7 +38,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-    const o: Options = { scale: 75, env: { ...TUNED_WALG_ENV }, keep: false };
+    const o: Options = { scale: 75, env: {}, keep: false };
     const num = (name: string, v: string | undefined, min = 1): number => {
         const n = Number(v);
         if (!v || !Number.isInteger(n) || n < min) throw new Error(`bench: ${name} needs an integer >= ${min}, got '${v ?? ""}'`);
@@ -116,7 +105,9 @@ async function main(): Promise<number> {
         await lab.pg.start();
         await lab.pg.psql(`CREATE DATABASE ${lab.database}`, { database: "postgres" });
         const pgEnv = { PATH: process.env.PATH, PGHOST: lab.pg.opts.socketDir, PGPORT: String(lab.pg.port), PGUSER: lab.dbUser, PGDATABASE: lab.database };
-        say(`WAL-G tuning: ${Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+        const effective = { ...lab.walgSettings, ...o.env };
+        const shown = Object.entries(effective).filter(([k]) => k.startsWith("WALG_")).map(([k, v]) => `${k}=${v}`).join(" ");
+        say(`WAL-G settings (rendered ConfigMap${Object.keys(o.env).length > 0 ? ", with the options' overrides" : ""}): ${shown}`);
 
         // --- the database -------------------------------------------------------------------------
         const init = await timed(`pgbench -i -s ${o.scale}`, () => runOk(path.join(PG_BIN, "pgbench"), ["-i", "-q", "-s", String(o.scale)], { env: pgEnv, timeoutMs: 3_600_000 }));
@@ -207,7 +198,7 @@ async function main(): Promise<number> {
             met: Object.fromEntries(Object.entries(goals).map(([k, g]) => [k, figures[k as keyof typeof goals] <= g])) as Record<keyof typeof goals, boolean>,
             measuredAt: new Date().toISOString(),
             database: { pgbenchScale: o.scale, bytes: dbBytes, dataDirectoryBytes: dataDirBytes, loadSeconds: round(init.seconds) },
-            walg: { env: o.env, binary: w.bin },
+            walg: { env: { ...lab.walgSettings, ...o.env }, overrides: o.env, binary: w.bin },
             archiveTimeoutSeconds: lab.archiveTimeoutSeconds,
             postgresqlConf: lab.confSource,
             backup: { name: backupName, seconds: backupSeconds, bytes: backupBytes, objects: backupObjects.length, walgReported: { compressed: push.value.json.compressedSize, uncompressed: push.value.json.uncompressedSize } },
@@ -219,7 +210,7 @@ async function main(): Promise<number> {
         };
 
         const row = (name: string, value: string, goal: string, ok: boolean, how: string): string => `${name.padEnd(13)} ${value.padStart(9)}  ${goal.padEnd(7)} ${(ok ? "met" : "MISSED").padEnd(7)} ${how}`;
-        console.log(`\npgbench scale ${o.scale}: database ${(dbBytes / 1e9).toFixed(2)} GB; archive_timeout ${lab.archiveTimeoutSeconds} s; ${Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+        console.log(`\npgbench scale ${o.scale}: database ${(dbBytes / 1e9).toFixed(2)} GB; archive_timeout ${lab.archiveTimeoutSeconds} s; ${shown}\n`);
         console.log(row("figure", "value", "goal", true, "measured").replace(" met    ", " status "));
         console.log(row("rpoSeconds", figures.rpoSeconds.toFixed(2), "<= 60", report.met.rpoSeconds, `last ack ${lastAck.ts} - newest restored ${newestTs} (${lastAck.id - Number(maxId)} rows lost)`));
         console.log(row("restoreRatio", figures.restoreRatio.toFixed(2), "-", true, `(no goal; see --peers) restore+replay+query ${restoreTimed.seconds.toFixed(1)} s / mc cp ${download.seconds.toFixed(1)} s (${(downloadedBytes / 1e6).toFixed(0)} MB)`).replace(" met    ", " -      "));
