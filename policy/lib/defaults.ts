@@ -19,7 +19,7 @@ export const POLICY_CONFIG_DEFAULTS = {
     "walg-retries-bounded": { maxRetrySeconds: 900 },
     "restore-drill-weekly": { maxRestoreDrillIntervalDays: 7 },
     "pitr-drill-monthly": { maxPitrDrillIntervalDays: 31 },
-    "data-volume-retained": { retainingStorageClasses: ["do-block-storage-retain"] },
+    "data-volume-retained": { retainingStorageClasses: ["do-block-storage-retain"], retainedClaims: [] as string[] },
     "drill-scratch-sufficient": { minScratchFactor: 1.5 },
     "stateful-resources-protected": {
         ...PROD,

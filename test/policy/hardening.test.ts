@@ -55,6 +55,26 @@ describe("policy data-volume-retained", () => {
         assert.match(none.text, /uses no storageClassName \(the cluster's default class, do-block-storage on DOKS, deletes\)/);
     });
 
+    it("accepts an adopted claim template on do-block-storage only for claims listed in retainedClaims (volume patched to Retain by hand)", async () => {
+        const adopted = sts((p) => {
+            (((p.spec as Props).volumeClaimTemplates as Props[])[0].spec as Props).storageClassName = "do-block-storage";
+        });
+        const refused = await runPolicy(dataVolumeRetained, adopted);
+        assert.match(refused.text, /list backend\/data-ternent-postgres-0 in retainedClaims/);
+        assert.deepEqual((await runPolicy(dataVolumeRetained, adopted, { config: { retainedClaims: ["backend/data-ternent-postgres-0"] } })).mandatory, []);
+        // Another claim listed, or the right name in another namespace, does not count.
+        assert.equal((await runPolicy(dataVolumeRetained, adopted, { config: { retainedClaims: ["backend/data-other-0", "backend-dev/data-ternent-postgres-0"] } })).mandatory.length, 1);
+        // Two replicas: both claims must be listed.
+        const two = sts((p) => {
+            (p.spec as Props).replicas = 2;
+            (((p.spec as Props).volumeClaimTemplates as Props[])[0].spec as Props).storageClassName = "do-block-storage";
+        });
+        assert.equal((await runPolicy(dataVolumeRetained, two, { config: { retainedClaims: ["backend/data-ternent-postgres-0"] } })).mandatory.length, 1);
+        assert.deepEqual((await runPolicy(dataVolumeRetained, two, {
+            config: { retainedClaims: ["backend/data-ternent-postgres-0", "backend/data-ternent-postgres-1"] },
+        })).mandatory, []);
+    });
+
     it("takes the retaining classes from the pack config, and leaves dev alone", async () => {
         const own = sts((p) => {
             (((p.spec as Props).volumeClaimTemplates as Props[])[0].spec as Props).storageClassName = "fast-retain";

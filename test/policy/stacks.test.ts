@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../tools/harness";
 import { PackAnalyzer } from "../../tools/policy/analyzer";
+import { parsePolicyPackConfig } from "../../tools/policy/config";
 import { runPolicies } from "../../tools/policy-run";
 import { packAnalyzer } from "./analyzer";
 import { WEAKENINGS, prodText, recoveryText, writeWeakStacks } from "./weak-stacks";
@@ -55,6 +56,20 @@ describe("the policy pack's analyzer over the program's stacks (mock runtime)", 
                 assert.ok(refused.has(w.policy), `expected ${w.policy}, got: ${summary(r).join("; ") || "no violation"}`);
                 assert.deepEqual([...refused], [w.policy], "only the weakened setting is refused");
             });
+        }
+    });
+
+    it("passes the storageClass do-block-storage copy when its claim is listed in retainedClaims (an adopted volume patched to Retain)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-adopted-"));
+        try {
+            const w = WEAKENINGS.find((x) => x.policy === "data-volume-retained")!;
+            const file = path.join(dir, "Pulumi.weak.yaml");
+            fs.writeFileSync(file, w.change(prodText()));
+            // The weakened copy runs as stack "weak": its claim is the prod namespace's.
+            const r = await runPolicies({ stack: "weak", stackFile: file, policyConfig: parsePolicyPackConfig({ "data-volume-retained": { retainedClaims: ["backend/data-ternent-postgres-0"] } }) }, analyzer);
+            assert.deepEqual(r.mandatory.map((d) => d.policyName), []);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
