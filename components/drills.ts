@@ -84,6 +84,9 @@ export class Drills extends pulumi.ComponentResource {
                     {
                         schedule, startingDeadlineSeconds: DRILL_STARTING_DEADLINE_SECONDS,
                         activeDeadlineSeconds: args.drills.maxMinutes * 60, backoffLimit: 0,
+                        // A finished drill's pod keeps its scratch volume (storageSize x scratchFactor,
+                        // billed) until the Job is pruned: keep the last success and the last failure only.
+                        historyLimit: 1,
                     },
                     labels,
                     secret ? withAlerts(pod, role, {

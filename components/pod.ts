@@ -309,6 +309,8 @@ export interface CronSettings {
     readonly activeDeadlineSeconds: number;
     /** Retries of a failed run. */
     readonly backoffLimit: number;
+    /** Finished Jobs kept, of each outcome (default 3). */
+    readonly historyLimit?: number;
 }
 
 /** CronJob spec: UTC, never two runs at once, bounded runs, short history. */
@@ -318,8 +320,8 @@ export function cronJobSpec(settings: CronSettings, labels: Labels, pod: PodSpec
         timeZone: "Etc/UTC",
         concurrencyPolicy: "Forbid",
         startingDeadlineSeconds: settings.startingDeadlineSeconds,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
+        successfulJobsHistoryLimit: settings.historyLimit ?? 3,
+        failedJobsHistoryLimit: settings.historyLimit ?? 3,
         jobTemplate: {
             metadata: { labels: { ...labels } },
             spec: {

@@ -38,7 +38,12 @@ describe("components/drills (Drills)", () => {
             assert.deepEqual(scratch.ephemeral.volumeClaimTemplate.spec,
                 { accessModes: ["ReadWriteOnce"], storageClassName: "do-block-storage", resources: { requests: { storage: "15Gi" } } }, name);
             assert.ok(!(pod.volumes as Any[]).some((v) => v.persistentVolumeClaim), `${name} mounts no PVC`);
+            // A finished pod keeps its scratch volume until its Job is pruned: one of each outcome, so at
+            // most two billed volumes per drill (the other CronJobs keep 3).
+            const spec = findK8s(run, "CronJob", name, DR).inputs.spec as Any;
+            assert.deepEqual([spec.successfulJobsHistoryLimit, spec.failedJobsHistoryLimit], [1, 1], name);
         }
+        assert.equal((findK8s(run, "CronJob", "ternent-postgres-verify", "backend").inputs.spec as Any).successfulJobsHistoryLimit, 3);
         const pitr = envOf(podSpecOf(findK8s(run, "CronJob", "ternent-postgres-pitr-drill", DR)).containers[0] as Any);
         assert.equal(pitr.TERNENT_PITR_TARGET, "random");
     });
