@@ -144,35 +144,52 @@ export function postgresRuntime(view: StackView, w: Workload): PgRuntime {
     return { workload: w, container, configFile, confSource, settings, confKnown, problems, unknown, pgdata };
 }
 
-/** The volume (mount path) holding PGDATA in a container, and the claim behind it. */
-export function dataVolume(w: Workload, container: ContainerRef, pgdata: string | undefined): {
-    mountPath?: string; volume?: string; claim?: string; template?: string;
-} {
-    const mounts = (at(container.container, "volumeMounts") as unknown[] | undefined) ?? [];
-    const target = pgdata ?? "/var/lib/postgresql/data";
+/**
+ * The mount that holds a path in a container (the longest mount path covering it, as the kernel
+ * resolves it) and the pod volume behind that mount.
+ */
+export function volumeAt(w: Workload, container: ContainerRef, path: string): { mountPath: string; volume: string; spec: unknown } | undefined {
+    const mounts = at(container.container, "volumeMounts");
     let best: { mountPath: string; volume: string } | undefined;
     for (const m of Array.isArray(mounts) ? mounts : []) {
         const mountPath = asStr(at(m, "mountPath"))?.replace(/\/+$/, "");
         const volume = asStr(at(m, "name"));
-        if (mountPath && volume && (target === mountPath || target.startsWith(`${mountPath}/`))
+        if (mountPath && volume && (path === mountPath || path.startsWith(`${mountPath}/`))
             && (!best || mountPath.length > best.mountPath.length)) {
             best = { mountPath, volume };
         }
     }
     if (!best) {
-        return {};
+        return undefined;
     }
     const vols = at(w.podSpec, "volumes");
-    const vol = (Array.isArray(vols) ? vols : []).find((v) => asStr(at(v, "name")) === best!.volume);
+    return { ...best, spec: (Array.isArray(vols) ? vols : []).find((v) => asStr(at(v, "name")) === best!.volume) };
+}
+
+/** The claim a StatefulSet's controller creates from a claim template for a pod: <template>-<statefulset>-<ordinal>. */
+export function templateClaimName(template: string, statefulSet: string, ordinal: number): string {
+    return `${template}-${statefulSet}-${ordinal}`;
+}
+
+/** The volume (mount path) holding PGDATA in a container, and the claim behind it. */
+export function dataVolume(w: Workload, container: ContainerRef, pgdata: string | undefined): {
+    mountPath?: string; volume?: string; claim?: string; template?: string;
+} {
+    const found = volumeAt(w, container, pgdata ?? "/var/lib/postgresql/data");
+    if (!found) {
+        return {};
+    }
+    const best = { mountPath: found.mountPath, volume: found.volume };
+    const vol = found.spec;
     const claim = asStr(at(vol, "persistentVolumeClaim", "claimName"));
     if (claim) {
         return { ...best, claim };
     }
     const templates = at(w.res.props, "spec", "volumeClaimTemplates");
-    const template = (Array.isArray(templates) ? templates : []).find((t) => asStr(at(t, "metadata", "name")) === best!.volume);
+    const template = (Array.isArray(templates) ? templates : []).find((t) => asStr(at(t, "metadata", "name")) === best.volume);
     if (template && w.meta.name) {
         // Pod ordinal 0: the project runs a single replica.
-        return { ...best, template: best.volume, claim: `${best.volume}-${w.meta.name}-0` };
+        return { ...best, template: best.volume, claim: templateClaimName(best.volume, w.meta.name, 0) };
     }
     return best;
 }

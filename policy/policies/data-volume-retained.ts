@@ -8,6 +8,7 @@ import { ResourceValidationArgs } from "@pulumi/policy";
 import { resourcePolicy } from "../lib/checks";
 import { COMPONENT_LABEL, metaOf, objectName, TYPES } from "../lib/k8s";
 import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
+import { templateClaimName } from "../lib/postgres";
 import { asArr, asStr, at, raw, UNKNOWN } from "../lib/values";
 import { isProductionStack } from "./stateful-resources-protected";
 
@@ -85,8 +86,7 @@ function claimsOf(args: ResourceValidationArgs): Claim[] | undefined {
             return {
                 what: `claim template ${template} of StatefulSet ${sts}`,
                 storageClass: classOf(at(t, "spec", "storageClassName")),
-                // The StatefulSet controller names its claims <template>-<statefulset>-<ordinal>.
-                claimNames: ns && stsName && template && count >= 0 ? Array.from({ length: count }, (_, i) => `${ns}/${template}-${stsName}-${i}`) : [],
+                claimNames: ns && stsName && template && count >= 0 ? Array.from({ length: count }, (_, i) => `${ns}/${templateClaimName(template, stsName, i)}`) : [],
             };
         });
     }

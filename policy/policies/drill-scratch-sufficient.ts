@@ -5,7 +5,7 @@
 import { stackPolicy } from "../lib/checks";
 import { POLICY_CONFIG_DEFAULTS } from "../lib/defaults";
 import { TYPES } from "../lib/k8s";
-import { dataVolume, postgresContainer, postgresRuntime } from "../lib/postgres";
+import { dataVolume, postgresContainer, postgresRuntime, volumeAt } from "../lib/postgres";
 import { parseQuantity } from "../lib/quantity";
 import { StackView, Workload } from "../lib/stack";
 import { asArr, asStr, at, UNKNOWN } from "../lib/values";
@@ -50,11 +50,7 @@ export const drillScratchSufficient = stackPolicy<ScratchConfig>({
             }
             const workdir = envLookup(view, w, c, "TERNENT_WORKDIR");
             const dir = workdir.kind === "value" ? workdir.value.replace(/\/+$/, "") : "/ternent/work";
-            const mount = asArr(at(c.container, "volumeMounts")).find((m) => {
-                const p = asStr(at(m, "mountPath"))?.replace(/\/+$/, "");
-                return p !== undefined && (dir === p || dir.startsWith(`${p}/`));
-            });
-            const vol = mount && asArr(at(w.podSpec, "volumes")).find((v) => asStr(at(v, "name")) === asStr(at(mount, "name")));
+            const vol = volumeAt(w, c, dir)?.spec;
             if (!vol) {
                 checks.violation(`CronJob ${w.id} has no volume at its scratch directory ${dir}: the restore goes to the container's root filesystem.`, w.res.urn);
                 continue;
@@ -85,31 +81,30 @@ function databaseBytes(view: StackView, sts: Workload): number | undefined | typ
     }
     const c = postgresContainer(sts);
     const data = c ? dataVolume(sts, c, postgresRuntime(view, sts).pgdata) : {};
-    let storage: unknown;
     if (data.template) {
         const t = asArr(at(sts.res.props, "spec", "volumeClaimTemplates")).find((x) => asStr(at(x, "metadata", "name")) === data.template);
-        storage = at(t, "spec", "resources", "requests", "storage");
-    } else if (data.claim) {
-        const pvc = view.k8s(TYPES.PersistentVolumeClaim, sts.meta.namespace, data.claim);
-        storage = pvc ? at(pvc.props, "spec", "resources", "requests", "storage") : undefined;
+        return requestedBytes(at(t, "spec"));
     }
-    if (storage === UNKNOWN) {
-        return UNKNOWN;
-    }
-    const s = asStr(storage);
-    return s === undefined ? undefined : parseQuantity(s);
+    return data.claim ? claimBytes(view, sts.meta.namespace, data.claim) : undefined;
 }
 
 function scratchRequest(view: StackView, w: Workload, vol: unknown): number | undefined | "emptyDir" | typeof UNKNOWN {
     if (at(vol, "emptyDir") !== undefined) {
         return "emptyDir";
     }
-    let storage: unknown = at(vol, "ephemeral", "volumeClaimTemplate", "spec", "resources", "requests", "storage");
     const claim = asStr(at(vol, "persistentVolumeClaim", "claimName"));
-    if (claim) {
-        const pvc = view.k8s(TYPES.PersistentVolumeClaim, w.meta.namespace, claim);
-        storage = pvc ? at(pvc.props, "spec", "resources", "requests", "storage") : undefined;
-    }
+    return claim ? claimBytes(view, w.meta.namespace, claim) : requestedBytes(at(vol, "ephemeral", "volumeClaimTemplate", "spec"));
+}
+
+/** Bytes a PersistentVolumeClaim of the stack requests; undefined when the stack has no such claim. */
+function claimBytes(view: StackView, namespace: string, claim: string): number | undefined | typeof UNKNOWN {
+    const pvc = view.k8s(TYPES.PersistentVolumeClaim, namespace, claim);
+    return pvc ? requestedBytes(at(pvc.props, "spec")) : undefined;
+}
+
+/** resources.requests.storage of a claim spec (or claim template spec), in bytes. */
+function requestedBytes(claimSpec: unknown): number | undefined | typeof UNKNOWN {
+    const storage = at(claimSpec, "resources", "requests", "storage");
     if (storage === UNKNOWN) {
         return UNKNOWN;
     }
