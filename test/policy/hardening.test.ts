@@ -6,6 +6,7 @@ import { containerImagesPinned } from "../../policy/policies/container-images-pi
 import { databaseHoldsNoKeys } from "../../policy/policies/database-holds-no-keys";
 import { dataVolumeRetained } from "../../policy/policies/data-volume-retained";
 import { drillScratchSufficient } from "../../policy/policies/drill-scratch-sufficient";
+import { walgPinned } from "../../policy/policies/walg-pinned";
 import { containerOf, contractStack, edit, podOf } from "./fixtures";
 import { runPolicy } from "./run-policy";
 
@@ -36,6 +37,21 @@ describe("policy database-holds-no-keys", () => {
         }));
         assert.match(r.text, /gets WALG_LIBSODIUM_KEY \(from secret ternent-postgres-backup key WALG_LIBSODIUM_KEY\)/);
         assert.match(r.text, /mounts Secret ternent-postgres-backup \(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, WALG_LIBSODIUM_KEY\) at \/etc\/walg/);
+    });
+});
+
+describe("the WAL-G policies on a primary whose keys come from the walg-secret file", () => {
+    it("count the primary as a WAL-G consumer through the Secret its walg-secret init container writes into TERNENT_WALG_ENV_FILE", async () => {
+        // Only the installer is removed: the primary still runs WAL-G, with its settings from the file.
+        const noInstaller = sts((p) => {
+            podOf(p).initContainers = (podOf(p).initContainers as Props[]).filter((c) => c.name === "walg-secret");
+        });
+        assert.match((await runPolicy(walgPinned, noInstaller)).text, /backend\/ternent-postgres runs WAL-G consumers but no init container installs/);
+        // Without the walg-secret init container nothing writes the file: the primary runs no WAL-G consumer.
+        const noFile = sts((p) => {
+            podOf(p).initContainers = [];
+        });
+        assert.doesNotMatch((await runPolicy(walgPinned, noFile)).text, /backend\/ternent-postgres runs WAL-G consumers/);
     });
 });
 
