@@ -6,34 +6,19 @@
 const path = require("path");
 const Mocha = require("mocha");
 const { inCI } = require("./ci");
+const { ROOT, RUN_ORDER, suiteOfFile } = require("./suites");
 const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING } = Mocha.Runner.constants;
-
-const ROOT = path.resolve(__dirname, "..", "..");
-
-/** The suite a test file belongs to, for the per-suite counts; the first matching rule wins. */
-const SUITES = [
-    ["real engine", /^test\/realengine\//],
-    ["control plane", /^test\/controlplane\//],
-    ["recovery", /^test\/lab\/recovery\.test\.ts$/],
-    ["lab", /^test\/lab\//],
-    ["faults", /^test\/faults\//],
-    ["retention-walg", /^test\/scripts\/retention-walg\.test\.ts$/],
-    ["scripts", /^test\/(scripts|lib)\//],
-    ["policy", /^test\/policy\//],
-    ["unit", /./],
-];
 
 function suiteOf(runnable) {
     let r = runnable;
     while (r && !r.file) r = r.parent;
-    const file = r && r.file ? path.relative(ROOT, r.file).split(path.sep).join("/") : "";
-    return SUITES.find(([, re]) => re.test(file))[0];
+    return suiteOfFile(r && r.file ? path.relative(ROOT, r.file).split(path.sep).join("/") : "");
 }
 
 class SummaryReporter extends Mocha.reporters.Spec {
     constructor(runner, options) {
         super(runner, options);
-        const counts = new Map(SUITES.map(([name]) => [name, { passed: 0, failed: 0, skipped: 0, ms: 0 }]));
+        const counts = new Map(RUN_ORDER.map((name) => [name, { passed: 0, failed: 0, skipped: 0, ms: 0 }]));
         const count = (runnable, what) => counts.get(suiteOf(runnable))[what]++;
         // Wall time of each file's top-level suites, hooks included (tests run one at a time).
         const started = new Map();
