@@ -1,12 +1,6 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { ProgramRun } from "../tools/harness";
-import { runPolicies } from "../tools/policy-run";
-import { packAnalyzer } from "./policy/analyzer";
 import { Any, dependsOn, findAllK8s, findK8s, metaOf, podSpecOf, runWith, workloads } from "./components/helpers";
-import { prodText } from "./policy/weak-stacks";
 
 const NS = "backend";
 const BASE = "s3://ternent-postgres-backups-dev/ternent-postgres";
@@ -219,26 +213,6 @@ describe("rollback to an older data generation (rollback block)", () => {
             await assert.rejects(runWith({ dataGeneration: 2, recovery: { target: "latest" } }, { previousOutputs: { dataGeneration: 1, dataGenerationMax: 2 } }),
                 /ternent-postgres:dataGeneration = 2 was used before \(generations 0\.\.2 have run and hold history.*a recovery writes generation 3/);
         });
-    });
-
-    it("passes the policy pack in prod while rolling back (every generation PVC protected)", async function () {
-        this.timeout(300_000); // may install and start the standalone pack (test/policy/analyzer.ts)
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-rollback-"));
-        try {
-            const file = path.join(dir, "Pulumi.prod.yaml");
-            const text = prodText().replace(/^(\s*ternent-postgres:dataGeneration:\s*)0\s*$/m,
-                "$11\n  ternent-postgres:rollback:\n    fromGeneration: 2\n    scaleApi: true\n    apiReplicas: 1\n");
-            assert.notEqual(text, prodText());
-            fs.writeFileSync(file, text);
-            const r = await runPolicies({ stack: "prod", stackFile: file }, await packAnalyzer());
-            assert.deepEqual(r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`), []);
-            const claims = r.resources.filter((x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim");
-            assert.equal(claims.length, 2, "generations 1 and 2 are declared");
-            assert.ok(claims.every((c) => c.options.protect));
-            assert.ok(r.resources.some((x) => x.type === "kubernetes:apps/v1:DeploymentPatch"), "the rollback renders its API patches");
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
     });
 });
 

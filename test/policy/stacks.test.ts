@@ -7,16 +7,36 @@ import { REPO_ROOT } from "../../tools/harness";
 import { PackAnalyzer } from "../../tools/policy/analyzer";
 import { parsePolicyPackConfig } from "../../tools/policy/config";
 import { runPolicies } from "../../tools/policy-run";
+import { startEarly } from "../setup/early";
 import { packAnalyzer } from "./analyzer";
 import { WEAKENINGS, prodText, recoveryText, writeWeakStacks } from "./weak-stacks";
 
 const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map((d) => `${d.policyName}: ${d.message.split("\n").pop()}`);
 
+/**
+ * `npm run policy -- --stack weak` on a weakened copy of Pulumi.prod.yaml, in a temporary directory
+ * (tests never write into the working tree). It starts its own analyzer (seconds): it starts when the
+ * run starts (test/setup/early.ts) and the last test below checks its outcome.
+ */
+const weakCli = startEarly(async (): Promise<{ code: number | null; stdout: string }> => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-weak-"));
+    const file = path.join(dir, "Pulumi.weak.yaml");
+    fs.writeFileSync(file, WEAKENINGS[0].change(prodText()));
+    try {
+        return await new Promise((resolve) => {
+            execFile("npm", ["run", "-s", "policy", "--", "--stack", "weak", "--stack-file", file], { cwd: REPO_ROOT, timeout: 200_000 },
+                (err, out) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout: out }));
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
 describe("the policy pack's analyzer over the program's stacks (mock runtime)", function () {
     this.timeout(120_000);
     let analyzer: PackAnalyzer;
     before(async function () {
-        this.timeout(300_000); // the first suite installs and starts the standalone pack
+        this.timeout(300_000); // the standalone pack may still be starting
         analyzer = await packAnalyzer();
     });
 
@@ -36,6 +56,25 @@ describe("the policy pack's analyzer over the program's stacks (mock runtime)", 
             const r = await runPolicies({ stack: "prod", stackFile: file }, analyzer);
             assert.deepEqual(summary(r), []);
             assert.ok(r.resources.some((x) => x.type === "kubernetes:batch/v1:Job" && /restore/.test(x.name)), "the recovery renders its restore Job");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("finds no mandatory violation in prod while rolling back (every generation PVC protected)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-rollback-"));
+        try {
+            const file = path.join(dir, "Pulumi.prod.yaml");
+            const text = prodText().replace(/^(\s*ternent-postgres:dataGeneration:\s*)0\s*$/m,
+                "$11\n  ternent-postgres:rollback:\n    fromGeneration: 2\n    scaleApi: true\n    apiReplicas: 1\n");
+            assert.notEqual(text, prodText());
+            fs.writeFileSync(file, text);
+            const r = await runPolicies({ stack: "prod", stackFile: file }, analyzer);
+            assert.deepEqual(summary(r), []);
+            const claims = r.resources.filter((x) => x.type === "kubernetes:core/v1:PersistentVolumeClaim");
+            assert.equal(claims.length, 2, "generations 1 and 2 are declared");
+            assert.ok(claims.every((c) => c.options.protect));
+            assert.ok(r.resources.some((x) => x.type === "kubernetes:apps/v1:DeploymentPatch"), "the rollback renders its API patches");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -74,20 +113,9 @@ describe("the policy pack's analyzer over the program's stacks (mock runtime)", 
     });
 
     it("refuses Pulumi.weak.yaml through `npm run policy -- --stack weak` with a non-zero exit naming the policy", async () => {
-        // In a temporary directory: tests never write into the working tree.
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-weak-"));
-        const file = path.join(dir, "Pulumi.weak.yaml");
-        fs.writeFileSync(file, WEAKENINGS[0].change(prodText()));
-        try {
-            const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-                execFile("npm", ["run", "-s", "policy", "--", "--stack", "weak", "--stack-file", file], { cwd: REPO_ROOT, timeout: 110_000 },
-                    (err, out) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout: out }));
-            });
-            assert.equal(code, 1);
-            assert.match(stdout, /\[mandatory\] retention-daily-backups\n\s+resource: urn:pulumi:weak::ternent-postgres::.*CronJob::backups-retention/);
-            assert.match(stdout, /^policy: stack weak: 1 mandatory violation\(s\) \(retention-daily-backups\), .*: REFUSED$/m);
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        const { code, stdout } = await weakCli();
+        assert.equal(code, 1, stdout);
+        assert.match(stdout, /\[mandatory\] retention-daily-backups\n\s+resource: urn:pulumi:weak::ternent-postgres::.*CronJob::backups-retention/);
+        assert.match(stdout, /^policy: stack weak: 1 mandatory violation\(s\) \(retention-daily-backups\), .*: REFUSED$/m);
     });
 });
