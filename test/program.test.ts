@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { DEFAULTS } from "../config";
-import { runProgram, flattenStackConfig } from "../tools/harness";
+import { ProgramRun, runProgram, flattenStackConfig } from "../tools/harness";
 import { BUNDLE_NAMESPACES, byType, findAllK8s, findK8s, K8S_FLAGS, k8sObjects, metaOf, NOW, runWith, stackRun } from "./components/helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -62,8 +62,14 @@ describe("index.ts (the whole program)", () => {
     });
 
     describe("adopting the kubectl bundle (adopt: true)", () => {
+        // One run of this configuration, which the tests below only read.
+        let adoptedRun: ProgramRun;
+        before(async () => {
+            adoptedRun = await runWith(ADOPT_CONFIG);
+        });
+
         it("imports every object the bundle created by <namespace>/<name> and retains it on delete", async () => {
-            const run = await runWith(ADOPT_CONFIG);
+            const run = adoptedRun;
             for (const [kind, name, ns] of ADOPTED) {
                 const r = findK8s(run, kind, name, ns);
                 assert.equal(r.options.importId, `${ns}/${name}`, `${kind} ${ns}/${name}`);
@@ -74,7 +80,7 @@ describe("index.ts (the whole program)", () => {
         });
 
         it("creates the objects the bundle never had instead of importing them", async () => {
-            const run = await runWith(ADOPT_CONFIG);
+            const run = adoptedRun;
             const adopted = new Set(ADOPTED.map(([k, n, ns]) => `${k}/${ns}/${n}`));
             for (const r of k8sObjects(run)) {
                 const m = metaOf(r);
@@ -87,7 +93,7 @@ describe("index.ts (the whole program)", () => {
         });
 
         it("takes the StatefulSet's immutable fields from config and protects it", async () => {
-            const run = await runWith(ADOPT_CONFIG);
+            const run = adoptedRun;
             const sts = findK8s(run, "StatefulSet", "ternent-postgres", "backend");
             const spec = sts.inputs.spec as Any;
             assert.deepEqual(spec.selector.matchLabels, { app: "ternent-postgres" });

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { ProgramRun } from "../tools/harness";
 import { byType, dependsOn, envOf, findAllK8s, findK8s, metaOf, podSpecOf, runWith, workloads } from "./components/helpers";
 
 const NS = "backend";
@@ -8,8 +9,14 @@ type Any = Record<string, any>;
 const RECOVER_G1 = { dataGeneration: 1, recovery: { target: "2025-06-14T10:00:00Z" } };
 
 describe("recovery (data generations, restore Job, API patches)", () => {
+    // One run of this configuration, which the tests below only read.
+    let g1: ProgramRun;
+    before(async () => {
+        g1 = await runWith(RECOVER_G1);
+    });
+
     it("declares the new generation's PVC protected and retained on delete", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const pvc = findK8s(run, "PersistentVolumeClaim", "ternent-postgres-data-g1", NS);
         assert.equal(pvc.options.protect, true);
         assert.equal(pvc.options.retainOnDelete, true);
@@ -19,7 +26,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("orders PVC -> restore Job -> StatefulSet", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const pvc = findK8s(run, "PersistentVolumeClaim", "ternent-postgres-data-g1", NS);
         const job = findK8s(run, "Job", "ternent-postgres-restore-g1", NS);
         const sts = findK8s(run, "StatefulSet", "ternent-postgres", NS);
@@ -29,7 +36,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("runs restore.sh with the read-only key from the previous generation's prefix into the new PVC", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const job = findK8s(run, "Job", "ternent-postgres-restore-g1", NS);
         const pod = podSpecOf(job) as Any;
         const main = pod.containers[0];
@@ -56,7 +63,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("switches the StatefulSet to the new PVC and keeps the claim template (generation 0 stays bound)", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const spec = findK8s(run, "StatefulSet", "ternent-postgres", NS).inputs.spec as Any;
         const pod = spec.template.spec;
         const mount = (pod.containers[0].volumeMounts as Any[]).find((m) => m.mountPath === "/var/lib/postgresql/data")!;
@@ -67,7 +74,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("points every WAL-G consumer at the new generation's prefix", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const prefix = "s3://ternent-postgres-backups-dev/ternent-postgres-gen1";
         for (const ns of [NS, "backend-dr"]) {
             const secret = findK8s(run, "Secret", "ternent-postgres-backup", ns);
@@ -87,7 +94,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("tags every WAL-G Secret with the generation its prefix belongs to, and the restore with the one it creates", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         for (const ns of [NS, "backend-dr"]) {
             const secret = findK8s(run, "Secret", "ternent-postgres-backup", ns);
             assert.equal((secret.inputs.stringData as Any).TERNENT_DATA_GENERATION, "1", ns);
@@ -101,14 +108,14 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("switches the primary's WAL-G Secret to the new prefix only after the restore Job succeeded", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const secret = findK8s(run, "Secret", "ternent-postgres-backup", NS);
         const job = findK8s(run, "Job", "ternent-postgres-restore-g1", NS);
         assert.ok(dependsOn(run, secret, job), "a backup pod starting during the restore must still see the old prefix");
     });
 
     it("takes the first base backup of the new generation after the StatefulSet, over the replication protocol", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         const job = findK8s(run, "Job", "ternent-postgres-backup-g1", NS);
         assert.ok(dependsOn(run, job, findK8s(run, "StatefulSet", "ternent-postgres", NS)));
         const pod = podSpecOf(job) as Any;
@@ -162,7 +169,7 @@ describe("recovery (data generations, restore Job, API patches)", () => {
     });
 
     it("exports what was restored and the next manual step", async () => {
-        const run = await runWith(RECOVER_G1);
+        const run = g1;
         assert.deepEqual(run.outputs.recovery, {
             generation: 1,
             target: "2025-06-14T10:00:00Z",

@@ -43,8 +43,14 @@ function walgPrefixesInUse(run: ProgramRun): Map<string, string> {
 }
 
 describe("rollback to an older data generation (rollback block)", () => {
+    // One run of this configuration, which the tests below only read.
+    let backTo0: ProgramRun;
+    before(async () => {
+        backTo0 = await runWith(BACK_TO_0, { previousOutputs: AFTER_G1 });
+    });
+
     it("puts the StatefulSet back on the claim template volume when rolling back from 1 to 0", async () => {
-        const run = await runWith(BACK_TO_0, { previousOutputs: AFTER_G1 });
+        const run = backTo0;
         const m = dataMount(run);
         assert.equal(m.volume, "data");
         assert.equal(m.template, "data");
@@ -54,7 +60,7 @@ describe("rollback to an older data generation (rollback block)", () => {
     });
 
     it("points every WAL-G consumer back at generation 0's prefix when rolling back from 1 to 0", async () => {
-        const run = await runWith(BACK_TO_0, { previousOutputs: AFTER_G1 });
+        const run = backTo0;
         for (const ns of [NS, "backend-dr"]) {
             const secret = findK8s(run, "Secret", "ternent-postgres-backup", ns);
             assert.equal((secret.inputs.stringData as Any).WALG_S3_PREFIX, BASE, ns);
@@ -75,7 +81,7 @@ describe("rollback to an older data generation (rollback block)", () => {
     });
 
     it("keeps the generation it leaves declared, protected, retained and frozen", async () => {
-        const run = await runWith(BACK_TO_0, { previousOutputs: AFTER_G1 });
+        const run = backTo0;
         const g1 = findK8s(run, "PersistentVolumeClaim", "ternent-postgres-data-g1", NS);
         assert.equal(g1.options.protect, true);
         assert.equal(g1.options.retainOnDelete, true);
@@ -146,7 +152,7 @@ describe("rollback to an older data generation (rollback block)", () => {
     });
 
     it("runs no restore and no first-backup Job", async () => {
-        const run = await runWith(BACK_TO_0, { previousOutputs: AFTER_G1 });
+        const run = backTo0;
         assert.deepEqual(findAllK8s(run, "Job").map((j) => metaOf(j).name), ["ternent-postgres-app-role"], "only the app role's Job");
         assert.equal(run.outputs.recovery, null);
     });
