@@ -45,7 +45,8 @@ async function startStandalone(root: string): Promise<StandalonePack> {
 function scratchRoot(): string {
     try {
         fs.accessSync("/dev/shm", fs.constants.W_OK);
-        if (fs.statfsSync("/dev/shm").bavail * fs.statfsSync("/dev/shm").bsize > 1024 ** 3) return "/dev/shm";
+        const free = fs.statfsSync("/dev/shm");
+        if (free.bavail * free.bsize > 1024 ** 3) return "/dev/shm"; // not a container's 64 MB default
     } catch {
         // no /dev/shm here
     }
