@@ -62,6 +62,30 @@ describe("tools/harness", () => {
         }
     });
 
+    it("captures no stack frames during a run unless TERNENT_STACK_TRACES=1, and restores the limit after it", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-harness-"));
+        const saved = process.env.TERNENT_STACK_TRACES;
+        try {
+            const file = path.join(dir, "throws.ts");
+            fs.writeFileSync(file, "export = async () => {\n    throw new Error(\"the program failed\");\n};\n");
+            const frames = (e: unknown): number => String((e as Error).stack).split("\n").filter((l) => /^\s+at /.test(l)).length;
+            const failure = async (): Promise<unknown> => runProgram({ stack: "dev", program: file, config: {}, secretKeys: [] }).then(() => undefined, (e: unknown) => e);
+            delete process.env.TERNENT_STACK_TRACES;
+            const quiet = await failure();
+            assert.match(String((quiet as Error).message), /the program failed/);
+            assert.equal(frames(quiet), 0, String((quiet as Error).stack));
+            assert.ok(frames(new Error("after the run")) > 0, "the limit is restored after the run");
+            process.env.TERNENT_STACK_TRACES = "1";
+            const traced = await failure();
+            assert.ok(frames(traced) > 0, String((traced as Error).stack));
+            assert.match(String((traced as Error).stack), /throws\.ts/);
+        } finally {
+            if (saved === undefined) delete process.env.TERNENT_STACK_TRACES;
+            else process.env.TERNENT_STACK_TRACES = saved;
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("flattens structured and secure stack config the way the language host passes it", () => {
         const flat = flattenStackConfig({
             "ternent-postgres:retention": { daily: 7, weekly: 4 },
