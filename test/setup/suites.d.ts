@@ -8,3 +8,5 @@ export const RUN_ORDER: readonly string[];
 export function suiteOfFile(relative: string): string;
 /** Every test/**\/*.test.ts relative to the repository, in RUN_ORDER, then by path. */
 export function specFiles(): string[];
+/** mocha's spec list for this command line: none when it names test files itself, else specFiles(). */
+export function specFor(args: readonly string[]): string[];

@@ -48,4 +48,17 @@ function specFiles() {
     return testFiles("test").sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-module.exports = { ROOT, SUITES, RUN_ORDER, suiteOfFile, specFiles };
+/** Options whose value may be a test file without naming one to run. */
+const FILE_VALUED_OPTIONS = new Set(["--exclude", "--ignore", "--file"]);
+
+/**
+ * The spec list for mocha's config given its command line (arguments after `mocha`): none when the
+ * command line names test files itself (`npx mocha test/policy/stacks.test.ts`: mocha would add the
+ * config's list to them and run everything), else specFiles().
+ */
+function specFor(args) {
+    const names = args.some((a, i) => a === "--spec" || (!a.startsWith("-") && /\.test\.ts$/.test(a) && !FILE_VALUED_OPTIONS.has(args[i - 1])));
+    return names ? [] : specFiles();
+}
+
+module.exports = { ROOT, SUITES, RUN_ORDER, suiteOfFile, specFiles, specFor };

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { startEarly } from "../setup/early";
 import { REPO_ROOT } from "../../tools/harness";
-import { RUN_ORDER, SUITES, specFiles, suiteOfFile } from "../setup/suites";
+import { RUN_ORDER, SUITES, specFiles, specFor, suiteOfFile } from "../setup/suites";
 
 describe("test/setup/suites.js", () => {
     it("runs every test/**/*.test.ts exactly once", () => {
@@ -23,6 +23,16 @@ describe("test/setup/suites.js", () => {
         const order = specFiles().map(suiteOfFile).filter((s, i, all) => s !== all[i - 1]);
         assert.deepEqual(order, RUN_ORDER.filter((s) => order.includes(s)));
         assert.deepEqual(RUN_ORDER.slice(0, 3), ["unit", "scripts", "policy"], "the quick suites first");
+    });
+
+    it("leaves its list out when the command line names test files, and only then", () => {
+        const all = specFiles();
+        assert.deepEqual(specFor([]), all);
+        assert.deepEqual(specFor(["--reporter", "dot", "--timeout", "120000"]), all);
+        assert.deepEqual(specFor(["--exclude", "test/scripts/retention-walg.test.ts", "--exclude=test/lab/**"]), all);
+        assert.deepEqual(specFor(["test/policy/stacks.test.ts"]), []);
+        assert.deepEqual(specFor(["--reporter", "dot", "test/tools/suites.test.ts", "test/program.test.ts"]), []);
+        assert.deepEqual(specFor(["--spec", "test/policy/**/*.test.ts"]), []);
     });
 
     it("puts each file in its suite", () => {
