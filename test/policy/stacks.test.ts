@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { RunResult, run } from "../../lab/processes";
 import { REPO_ROOT } from "../../tools/harness";
 import { PackAnalyzer } from "../../tools/policy/analyzer";
 import { parsePolicyPackConfig } from "../../tools/policy/config";
@@ -18,15 +18,12 @@ const summary = (r: Awaited<ReturnType<typeof runPolicies>>) => r.mandatory.map(
  * (tests never write into the working tree). It starts its own analyzer (seconds): it starts when the
  * run starts (test/setup/early.ts) and the last test below checks its outcome.
  */
-const weakCli = startEarly(async (): Promise<{ code: number | null; stdout: string }> => {
+const weakCli = startEarly(async (): Promise<RunResult> => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ternent-weak-"));
     const file = path.join(dir, "Pulumi.weak.yaml");
     fs.writeFileSync(file, WEAKENINGS[0].change(prodText()));
     try {
-        return await new Promise((resolve) => {
-            execFile("npm", ["run", "-s", "policy", "--", "--stack", "weak", "--stack-file", file], { cwd: REPO_ROOT, timeout: 200_000 },
-                (err, out) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout: out }));
-        });
+        return await run("npm", ["run", "-s", "policy", "--", "--stack", "weak", "--stack-file", file], { cwd: REPO_ROOT, timeoutMs: 200_000 });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,10 +1,10 @@
 // tools/check.sh, npm test's static checks side by side: with stand-ins for tsc, eslint and
 // shellcheck (the real ones take seconds each and have their own run in npm test itself).
 import { strict as assert } from "assert";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { RunResult, run } from "../../lab/processes";
 import { REPO_ROOT } from "../../tools/harness";
 
 /** A copy of check.sh in a scratch tree whose tools record their arguments and fail when FAIL_<TOOL> is set. */
@@ -23,11 +23,9 @@ function scratch(): string {
     return dir;
 }
 
-function check(dir: string, env: Record<string, string> = {}, group?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile("bash", [path.join(dir, "tools", "check.sh"), ...(group ? [group] : [])], {
-            cwd: os.tmpdir(), env: { ...process.env, PATH: `${path.join(dir, "stubs")}:${process.env.PATH}`, ...env },
-        }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+function check(dir: string, env: Record<string, string> = {}, group?: string): Promise<RunResult> {
+    return run("bash", [path.join(dir, "tools", "check.sh"), ...(group ? [group] : [])], {
+        cwd: os.tmpdir(), timeoutMs: 60_000, env: { ...process.env, PATH: `${path.join(dir, "stubs")}:${process.env.PATH}`, ...env },
     });
 }
 
